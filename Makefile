@@ -1,0 +1,72 @@
+# Stemmer: `make run` and `make test` are the whole set-up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install system-deps run dev test test-fast test-pg lint i18n translations check-migrations clean
+
+# System packages from Debian (headless Chromium for the browser tests, fonts). Needs root
+# or sudo; skipped when already present.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium (browser tests)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d translations >/dev/null
+
+install: system-deps $(STAMP) translations
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+dev: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+	$(BIN)/flask run --debug --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+test-fast: install
+	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check app surveys tests
+
+i18n: install
+	$(BIN)/flask translate extract
+	$(BIN)/flask translate compile
+
+# The migrations must produce exactly the models' schema (on a scratch SQLite database).
+check-migrations: install
+	@tmp=$$(mktemp -d); \
+	DATABASE_URL=sqlite:///$$tmp/check.db $(BIN)/flask db upgrade >/dev/null && \
+	DATABASE_URL=sqlite:///$$tmp/check.db $(BIN)/flask db check; \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+
+# The whole suite again against a throwaway PostgreSQL server on loopback.
+test-pg: install
+	@dir=$$(mktemp -d /tmp/stemmer-pg.XXXXXX); chmod 755 $$dir; \
+	url=$$(scripts/pg-test-server start $$dir/data) || exit 1; \
+	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS); \
+	status=$$?; scripts/pg-test-server stop $$dir/data; rm -rf $$dir; exit $$status

@@ -1,0 +1,59 @@
+"""The Stemmer web layer: app factory, blueprints per audience, templates and static files."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+
+from .config import LANGUAGES, load_config
+from .extensions import babel, csrf, db, migrate
+
+
+def select_locale() -> str:
+    """The participant's chosen language, else the wall's, else Danish."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        return chosen
+    stored = session.get("lang")
+    if stored in LANGUAGES:
+        return stored
+    return g.get("wall_language") or "da"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Create the Stemmer app; ``config`` overrides the environment (used by tests)."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path, config))
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    from . import cli
+    from .api import bp as api_bp
+    from .core import bp as core_bp
+    from .participate import bp as participate_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(participate_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)
+    cli.register(app)
+
+    @app.context_processor
+    def inject_locale() -> dict[str, Any]:
+        return {"current_locale": str(get_locale() or "da"), "languages": LANGUAGES}
+
+    return app

@@ -1,0 +1,232 @@
+"""The OpenAPI 3.1 document of the JSON API v1, kept next to the views it describes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from surveys.models import AGE_GROUP_CODES, ROLE_CODES
+from surveys.text import MAX_ANSWER_LENGTH
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "maxLength": 64},
+    "description": "The wall's slug, as in its link /w/<slug>.",
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document served at ``/api/v1/openapi.json``."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Stemmer API",
+            "version": "1.0.0",
+            "description": (
+                "Question walls and anonymous answers. Posting is idempotent per "
+                "client_submission_id: a retry returns the stored answer."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/walls/{slug}": {
+                "get": {
+                    "operationId": "getWall",
+                    "summary": "A wall and its prompts",
+                    "parameters": [SLUG],
+                    "responses": {
+                        "200": _json("The wall", "Wall"),
+                        "404": _error("No wall with this slug"),
+                    },
+                }
+            },
+            "/walls/{slug}/answers": {
+                "get": {
+                    "operationId": "listAnswers",
+                    "summary": "Approved answers, newest first",
+                    "parameters": [
+                        SLUG,
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+                        },
+                        {
+                            "name": "per_page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                        {"name": "prompt_id", "in": "query", "schema": {"type": "integer"}},
+                    ],
+                    "responses": {
+                        "200": _json("A page of answers", "AnswerPage"),
+                        "400": _error("Invalid paging parameters"),
+                        "404": _error("No wall with this slug"),
+                    },
+                },
+                "post": {
+                    "operationId": "postAnswer",
+                    "summary": "Submit an answer (idempotent per client_submission_id)",
+                    "parameters": [SLUG],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/NewAnswer"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json("Stored", "StoredAnswer"),
+                        "200": _json("Already stored earlier (a retry)", "StoredAnswer"),
+                        "400": _error("Invalid input"),
+                        "403": _error("The wall has not opened yet"),
+                        "404": _error("No wall with this slug"),
+                        "409": _error("client_submission_id used for a different answer"),
+                        "410": _error("The wall has closed"),
+                        "413": _error("Body too large"),
+                    },
+                },
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenAPI",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "The OpenAPI document"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Prompt": {
+                    "type": "object",
+                    "required": ["id", "text", "position"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "text": {"type": "string"},
+                        "position": {"type": "integer"},
+                    },
+                },
+                "Wall": {
+                    "type": "object",
+                    "required": ["slug", "title", "audience", "language", "prompts", "is_open"],
+                    "properties": {
+                        "slug": {"type": "string"},
+                        "title": {"type": "string"},
+                        "intro": {"type": "string"},
+                        "audience": {"enum": ["parents", "young", "everyone"]},
+                        "language": {"type": "string"},
+                        "moderation": {"enum": ["pre", "post"]},
+                        "is_open": {"type": "boolean"},
+                        "opens_at": {"type": ["string", "null"], "format": "date-time"},
+                        "closes_at": {"type": ["string", "null"], "format": "date-time"},
+                        "profile_questions": {
+                            "type": "array",
+                            "items": {"enum": ["role", "age_group", "area"]},
+                        },
+                        "areas": {"type": "array", "items": {"type": "string"}},
+                        "prompts": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Prompt"},
+                        },
+                    },
+                },
+                "Profile": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "Optional; only the questions the wall asks are accepted.",
+                    "properties": {
+                        "role": {"enum": [*ROLE_CODES, "", None]},
+                        "age_group": {"enum": [*AGE_GROUP_CODES, "", None]},
+                        "area": {
+                            "type": ["string", "null"],
+                            "description": "One of the wall's areas",
+                        },
+                    },
+                },
+                "NewAnswer": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["prompt_id", "text", "client_submission_id"],
+                    "properties": {
+                        "prompt_id": {"type": "integer"},
+                        "text": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": f"At most {MAX_ANSWER_LENGTH} characters after "
+                            "normalisation (control and invisible characters removed).",
+                        },
+                        "client_submission_id": {
+                            "type": "string",
+                            "pattern": "^[A-Za-z0-9_.:-]{8,64}$",
+                        },
+                        "channel": {"enum": ["web", "event", "api"], "default": "api"},
+                        "profile": {"$ref": "#/components/schemas/Profile"},
+                    },
+                },
+                "StoredAnswer": {
+                    "type": "object",
+                    "required": ["id", "client_submission_id", "prompt_id", "status", "created_at"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "client_submission_id": {"type": "string"},
+                        "prompt_id": {"type": "integer"},
+                        "status": {"enum": ["pending", "approved", "hidden"]},
+                        "created_at": {"type": "string", "format": "date-time"},
+                    },
+                },
+                "Note": {
+                    "type": "object",
+                    "required": ["id", "prompt_id", "text", "created_at", "agree_count"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "prompt_id": {"type": "integer"},
+                        "text": {"type": "string"},
+                        "created_at": {"type": "string", "format": "date-time"},
+                        "agree_count": {"type": "integer", "minimum": 0},
+                    },
+                },
+                "AnswerPage": {
+                    "type": "object",
+                    "required": ["items", "page", "per_page", "total", "next_page"],
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
+                        "page": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "next_page": {"type": ["integer", "null"]},
+                    },
+                },
+            }
+        },
+    }

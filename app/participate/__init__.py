@@ -1,0 +1,7 @@
+"""The participant's pages: a question wall answered on a phone, without an account."""
+
+from flask import Blueprint
+
+bp = Blueprint("participate", __name__)
+
+from . import views  # noqa: E402, F401

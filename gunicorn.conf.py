@@ -1,0 +1,18 @@
+"""gunicorn settings for production-like serving (``make run``)."""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+# Threads keep long-lived event streams (the live wall) from blocking other requests.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = 60
+graceful_timeout = 20
+keepalive = 5
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+# Citizens answer anonymously: no client IP addresses in the access log.
+access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'

@@ -1,0 +1,145 @@
+"""The demo campaign: two walls and about 300 hand-written Danish sample answers.
+
+The answers in ``answers.jsonl`` were written for this demo; they are fictional and the
+campaign is flagged ``is_demo`` so that staff pages and reports can say so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import queries
+from ..models import (
+    Answer,
+    AnswerStatus,
+    Audience,
+    Campaign,
+    Channel,
+    Moderation,
+    Organisation,
+    Prompt,
+    Wall,
+    utcnow,
+)
+
+DEMO_ORGANISATION = "demo"
+DEMO_CAMPAIGN = "demo"
+AREAS = ["Rønne", "Nexø", "Aakirkeby", "Hasle", "Allinge-Gudhjem", "Svaneke"]
+
+WALLS: list[dict[str, Any]] = [
+    {
+        "slug": "godt-boerneliv",
+        "title": "Det gode børneliv",
+        "intro": (
+            "Vi vil gerne høre fra forældre, kommende forældre og alle, der har med små børn at "
+            "gøre. Dine svar er anonyme og bruges til at gøre livet bedre for børn og familier."
+        ),
+        "audience": Audience.PARENTS,
+        "moderation": Moderation.PRE,
+        "profile_questions": ["role", "age_group", "area"],
+        "prompts": [
+            "Hvad er det gode børneliv her?",
+            "Hvad skal der gøres mere eller mindre af?",
+            "Hvilke tilbud eller tiltag drømmer du om?",
+            "Hvem skal stå for dem?",
+        ],
+    },
+    {
+        "slug": "unge-stemmer",
+        "title": "Unge stemmer",
+        "intro": (
+            "Hvad betyder noget for dig? Skriv det, du tænker – dit svar er anonymt og kommer "
+            "op på væggen med det samme."
+        ),
+        "audience": Audience.YOUNG,
+        "moderation": Moderation.POST,
+        "profile_questions": ["age_group", "area"],
+        "prompts": [
+            "Hvad gør din hverdag god?",
+            "Hvad står i vejen for et godt ungeliv her?",
+            "Hvilke fællesskaber drømmer du om?",
+        ],
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`load_demo` did."""
+
+    created: bool
+    walls: int
+    answers: int
+
+
+def demo_answers() -> list[dict[str, Any]]:
+    """The sample answers shipped with the package, one dict per answer."""
+    raw = resources.files(__package__).joinpath("answers.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in raw.splitlines() if line.strip()]
+
+
+def load_demo(session: Session, now: datetime | None = None) -> DemoResult:
+    """Create the demo campaign with its walls and answers; do nothing if it exists."""
+    existing = session.scalars(queries.campaign_by_slug(DEMO_CAMPAIGN)).first()
+    if existing is not None:
+        count = len(session.scalars(queries.answers_of_campaign(existing.id)).all())
+        return DemoResult(created=False, walls=len(existing.walls), answers=count)
+
+    now = now or utcnow()
+    organisation = session.scalars(
+        select(Organisation).where(Organisation.slug == DEMO_ORGANISATION)
+    ).first() or Organisation(slug=DEMO_ORGANISATION, name="Demo Kommune")
+    campaign = Campaign(
+        organisation=organisation,
+        slug=DEMO_CAMPAIGN,
+        title="Det gode børne- og ungeliv (demo)",
+        description="Demokampagne med opdigtede eksempelsvar.",
+        language="da",
+        is_demo=True,
+    )
+    walls: dict[str, Wall] = {}
+    for spec in WALLS:
+        wall = Wall(
+            campaign=campaign,
+            slug=spec["slug"],
+            title=spec["title"],
+            intro=spec["intro"],
+            audience=spec["audience"],
+            moderation=spec["moderation"],
+            language="da",
+            profile_questions=list(spec["profile_questions"]),
+            areas=list(AREAS),
+            prompts=[Prompt(position=i, text=t) for i, t in enumerate(spec["prompts"])],
+        )
+        walls[spec["slug"]] = wall
+    session.add(campaign)
+    session.flush()
+
+    rows = demo_answers()
+    for number, row in enumerate(rows, start=1):
+        wall = walls[row["wall"]]
+        profile = row.get("profile") or {}
+        session.add(
+            Answer(
+                wall_id=wall.id,
+                prompt_id=wall.prompts[row["prompt"]].id,
+                text=row["text"],
+                created_at=now - timedelta(days=row.get("days_ago", 0), minutes=number),
+                channel=Channel(row.get("channel", "web")),
+                client_submission_id=f"demo-{number:05d}",
+                status=AnswerStatus(row.get("status", "approved")),
+                language="da",
+                role=profile.get("role"),
+                age_group=profile.get("age_group"),
+                area=profile.get("area"),
+            )
+        )
+    session.commit()
+    return DemoResult(created=True, walls=len(walls), answers=len(rows))

@@ -1,0 +1,305 @@
+"""Typed SQLAlchemy 2.0 mappings of the Stemmer domain."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and always returned timezone-aware (UTC).
+
+    SQLite has no time zones; PostgreSQL would convert to the session zone. Storing
+    naive UTC in both keeps comparisons and tests identical on the two databases.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so that migrations name constraints."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    """A portable enum column: VARCHAR plus CHECK constraint, storing the member values."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class Audience(enum.StrEnum):
+    """Who a wall is for."""
+
+    PARENTS = "parents"
+    YOUNG = "young"
+    EVERYONE = "everyone"
+
+
+class Moderation(enum.StrEnum):
+    """Pre: nothing public before approval. Post: public at once, removable."""
+
+    PRE = "pre"
+    POST = "post"
+
+
+class Channel(enum.StrEnum):
+    """How an answer reached us."""
+
+    WEB = "web"
+    KIOSK = "kiosk"
+    EVENT = "event"
+    API = "api"
+    PAPER = "paper"
+
+
+class AnswerStatus(enum.StrEnum):
+    """Moderation state of an answer."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    HIDDEN = "hidden"
+
+
+class StaffRole(enum.StrEnum):
+    """Roles in the staff workspace, most powerful first."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    MODERATOR = "moderator"
+    ANALYST = "analyst"
+    VIEWER = "viewer"
+
+
+#: Profile questions a wall may ask; all optional for the participant.
+PROFILE_FIELDS = ("role", "age_group", "area")
+#: Allowed codes for the coded profile questions (labels live in the web layer, translated).
+ROLE_CODES = ("parent", "expecting", "young", "professional", "other")
+AGE_GROUP_CODES = ("0-2", "3-5", "6-12", "13-17", "18-24")
+
+
+class Organisation(Base):
+    """A municipality or an alliance (NGO, foundation, association) running campaigns."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campaigns: Mapped[list[Campaign]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
+    )
+    staff: Mapped[list[StaffUser]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Campaign(Base):
+    """A programme asking citizens, e.g. "De Små Børns Bornholm"."""
+
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="da")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
+    walls: Mapped[list[Wall]] = relationship(
+        back_populates="campaign",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Wall.id",
+    )
+
+
+class Wall(Base):
+    """A question wall: a set of prompts answered by one audience."""
+
+    __tablename__ = "wall"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    language: Mapped[str] = mapped_column(String(8), default="da")
+    moderation: Mapped[Moderation] = mapped_column(_enum(Moderation, "moderation"))
+    opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Which optional "om dig" questions the wall asks (subset of PROFILE_FIELDS).
+    profile_questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The areas offered for the "area" question.
+    areas: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="walls")
+    prompts: Mapped[list[Prompt]] = relationship(
+        back_populates="wall",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Prompt.position",
+    )
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Whether the wall accepts answers at ``now``."""
+        now = now or utcnow()
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at
+
+    def has_closed(self, now: datetime | None = None) -> bool:
+        """Whether the wall's answering window is over (as opposed to not yet begun)."""
+        now = now or utcnow()
+        return self.closes_at is not None and now >= self.closes_at
+
+    @property
+    def publishes_immediately(self) -> bool:
+        """Post-moderated walls show answers at once (unless the guard flags them)."""
+        return self.moderation is Moderation.POST
+
+
+class Prompt(Base):
+    """One question on a wall, in display order."""
+
+    __tablename__ = "prompt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[str] = mapped_column(Text)
+
+    wall: Mapped[Wall] = relationship(back_populates="prompts")
+
+
+class Answer(Base):
+    """A citizen's free-text answer to one prompt."""
+
+    __tablename__ = "answer"
+    __table_args__ = (
+        UniqueConstraint("wall_id", "client_submission_id"),
+        Index("ix_answer_wall_status_created", "wall_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"))
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompt.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    #: Idempotency key chosen by the client; unique per wall so retries never duplicate.
+    client_submission_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AnswerStatus] = mapped_column(
+        _enum(AnswerStatus, "answer_status"), default=AnswerStatus.PENDING
+    )
+    language: Mapped[str | None] = mapped_column(String(8))
+    role: Mapped[str | None] = mapped_column(String(32))
+    age_group: Mapped[str | None] = mapped_column(String(32))
+    area: Mapped[str | None] = mapped_column(String(100))
+
+    wall: Mapped[Wall] = relationship()
+    prompt: Mapped[Prompt] = relationship()
+    reactions: Mapped[list[Reaction]] = relationship(
+        back_populates="answer", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def profile(self) -> dict[str, str]:
+        """The profile values the participant chose to give."""
+        return {k: v for k in PROFILE_FIELDS if (v := getattr(self, k)) is not None}
+
+
+class Reaction(Base):
+    """An "enig" (agree) on an answer, at most one per device."""
+
+    __tablename__ = "reaction"
+    __table_args__ = (UniqueConstraint("answer_id", "device_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"))
+    #: A random per-device key (cookie), never an IP address or account.
+    device_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    answer: Mapped[Answer] = relationship(back_populates="reactions")
+
+
+class StaffUser(Base):
+    """A member of an organisation's staff (or an alliance partner with read access)."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organisation: Mapped[Organisation] = relationship(back_populates="staff")

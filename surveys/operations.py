@@ -1,0 +1,241 @@
+"""Services: every write of the domain goes through a function here.
+
+Each service takes a session, validates, writes and commits; it raises a
+:class:`~surveys.errors.DomainError` with a stable code when it cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import queries
+from .errors import N_, Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
+from .models import (
+    AGE_GROUP_CODES,
+    PROFILE_FIELDS,
+    ROLE_CODES,
+    Answer,
+    AnswerStatus,
+    Channel,
+    Moderation,
+    Organisation,
+    Reaction,
+    StaffRole,
+    StaffUser,
+    Wall,
+    utcnow,
+)
+from .passwords import hash_password
+from .text import MAX_ANSWER_LENGTH, normalise_answer
+
+SUBMISSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """The stored answer and whether this call created it (False: an idempotent retry)."""
+
+    answer: Answer
+    created: bool
+
+
+def get_wall(session: Session, slug: str) -> Wall:
+    """The wall with this slug, or :class:`NotFound`."""
+    wall = session.scalars(queries.wall_by_slug(slug)).one_or_none()
+    if wall is None:
+        raise NotFound(N_("This wall does not exist."), code="wall_not_found")
+    return wall
+
+
+def ensure_open(wall: Wall, now: datetime | None = None) -> None:
+    """Raise unless the wall accepts answers now."""
+    now = now or utcnow()
+    if wall.has_closed(now):
+        raise WallClosed(N_("This wall has closed and no longer accepts answers."))
+    if not wall.is_open(now):
+        raise WallNotOpen(N_("This wall has not opened yet."))
+
+
+def clean_answer_text(text: object) -> str:
+    """Normalise and validate an answer's text; raise :class:`InvalidInput` when unusable."""
+    if not isinstance(text, str):
+        raise InvalidInput(N_("The answer must be text."), code="invalid_text")
+    cleaned = normalise_answer(text)
+    if not cleaned:
+        raise InvalidInput(N_("Please write an answer before sending."), code="empty_text")
+    if len(cleaned) > MAX_ANSWER_LENGTH:
+        raise InvalidInput(
+            N_("The answer is too long: at most %(max)d characters, this one has %(length)d."),
+            code="text_too_long",
+            max=MAX_ANSWER_LENGTH,
+            length=len(cleaned),
+        )
+    return cleaned
+
+
+def clean_profile(wall: Wall, profile: Mapping[str, object] | None) -> dict[str, str]:
+    """Validate optional profile values against the wall's questions; empty values are dropped."""
+    if profile is None:
+        return {}
+    if not isinstance(profile, Mapping):
+        raise InvalidInput(N_("The profile must be an object."), code="invalid_profile")
+    cleaned: dict[str, str] = {}
+    for key, value in profile.items():
+        if key not in PROFILE_FIELDS:
+            raise InvalidInput(
+                N_("Unknown profile field: %(field)s."), code="invalid_profile", field=str(key)[:40]
+            )
+        if value is None or value == "":
+            continue
+        allowed: tuple[str, ...] | list[str]
+        allowed = {"role": ROLE_CODES, "age_group": AGE_GROUP_CODES, "area": wall.areas}[key]
+        if key not in wall.profile_questions or not isinstance(value, str) or value not in allowed:
+            raise InvalidInput(
+                N_("Invalid value for the profile field %(field)s."),
+                code="invalid_profile",
+                field=key,
+            )
+        cleaned[key] = value
+    return cleaned
+
+
+def initial_status(wall: Wall) -> AnswerStatus:
+    """Pre-moderated walls hold answers for review; post-moderated ones publish at once."""
+    return AnswerStatus.APPROVED if wall.moderation is Moderation.POST else AnswerStatus.PENDING
+
+
+def submit_answer(
+    session: Session,
+    wall: Wall,
+    *,
+    prompt_id: object,
+    text: object,
+    client_submission_id: object,
+    channel: Channel = Channel.WEB,
+    profile: Mapping[str, object] | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Store a citizen's answer exactly once per ``client_submission_id`` on the wall.
+
+    A retry with the same id returns the stored answer (``created=False``); the same id with
+    a different text or prompt is a :class:`Conflict`. Concurrent retries are safe: the
+    database's unique constraint decides, and the loser returns the winner's answer.
+    """
+    now = now or utcnow()
+    if not isinstance(client_submission_id, str) or not SUBMISSION_ID_PATTERN.match(
+        client_submission_id
+    ):
+        raise InvalidInput(
+            N_("client_submission_id must be 8-64 letters, digits or -_.:"),
+            code="invalid_submission_id",
+        )
+    if isinstance(prompt_id, bool) or not isinstance(prompt_id, int):
+        raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
+    cleaned = clean_answer_text(text)
+
+    existing = session.scalars(queries.answer_by_submission(wall.id, client_submission_id)).first()
+    if existing is not None:
+        return _replay(existing, prompt_id, cleaned)
+
+    ensure_open(wall, now)
+    prompt = session.scalars(queries.prompt_on_wall(wall.id, prompt_id)).one_or_none()
+    if prompt is None:
+        raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
+    values = clean_profile(wall, profile)
+
+    answer = Answer(
+        wall_id=wall.id,
+        prompt_id=prompt.id,
+        text=cleaned,
+        created_at=now,
+        channel=channel,
+        client_submission_id=client_submission_id,
+        status=initial_status(wall),
+        language=language,
+        **values,
+    )
+    session.add(answer)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalars(
+            queries.answer_by_submission(wall.id, client_submission_id)
+        ).first()
+        if existing is None:
+            raise
+        return _replay(existing, prompt_id, cleaned)
+    return SubmitResult(answer, created=True)
+
+
+def _replay(existing: Answer, prompt_id: int, text: str) -> SubmitResult:
+    if existing.prompt_id != prompt_id or existing.text != text:
+        raise Conflict(
+            N_("This client_submission_id was already used for a different answer."),
+            code="submission_id_reused",
+        )
+    return SubmitResult(existing, created=False)
+
+
+def add_reaction(session: Session, answer: Answer, device_key: str) -> bool:
+    """Record an "enig" from a device once; return False when it had already agreed."""
+    if answer.status is not AnswerStatus.APPROVED:
+        raise NotFound(N_("This answer is not shown on the wall."), code="answer_not_found")
+    if not SUBMISSION_ID_PATTERN.match(device_key):
+        raise InvalidInput(N_("Invalid device key."), code="invalid_device")
+    session.add(Reaction(answer_id=answer.id, device_key=device_key))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True
+
+
+def create_organisation(session: Session, slug: str, name: str) -> Organisation:
+    """Create an organisation (municipality or alliance)."""
+    if session.scalars(queries.organisation_by_slug(slug)).first() is not None:
+        raise Conflict(N_("An organisation with this slug already exists."), code="slug_taken")
+    organisation = Organisation(slug=slug, name=name)
+    session.add(organisation)
+    session.commit()
+    return organisation
+
+
+def create_staff_user(
+    session: Session,
+    organisation: Organisation,
+    email: str,
+    role: StaffRole,
+    password: str,
+    name: str = "",
+) -> StaffUser:
+    """Create a staff account with an argon2-hashed password."""
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise InvalidInput(N_("Invalid e-mail address."), code="invalid_email")
+    if len(password) < 10:
+        raise InvalidInput(
+            N_("The password must have at least 10 characters."), code="weak_password"
+        )
+    if session.scalars(select(StaffUser).where(StaffUser.email == email)).first() is not None:
+        raise Conflict(N_("A user with this e-mail already exists."), code="email_taken")
+    user = StaffUser(
+        organisation_id=organisation.id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.commit()
+    return user

@@ -1,0 +1,66 @@
+"""Queries: functions that return ``select()`` statements, executed by the caller."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+
+from .models import Answer, AnswerStatus, Campaign, Organisation, Prompt, Reaction, Wall
+
+
+def wall_by_slug(slug: str) -> Select[tuple[Wall]]:
+    """The wall with this slug."""
+    return select(Wall).where(Wall.slug == slug)
+
+
+def campaign_by_slug(slug: str) -> Select[tuple[Campaign]]:
+    """The campaign with this slug."""
+    return select(Campaign).where(Campaign.slug == slug)
+
+
+def organisation_by_slug(slug: str) -> Select[tuple[Organisation]]:
+    """The organisation with this slug."""
+    return select(Organisation).where(Organisation.slug == slug)
+
+
+def prompt_on_wall(wall_id: int, prompt_id: int) -> Select[tuple[Prompt]]:
+    """The prompt ``prompt_id`` if it belongs to wall ``wall_id``."""
+    return select(Prompt).where(Prompt.id == prompt_id, Prompt.wall_id == wall_id)
+
+
+def answer_by_submission(wall_id: int, client_submission_id: str) -> Select[tuple[Answer]]:
+    """The answer stored for a client's submission id on a wall."""
+    return select(Answer).where(
+        Answer.wall_id == wall_id, Answer.client_submission_id == client_submission_id
+    )
+
+
+def public_answers(wall_id: int, prompt_id: int | None = None) -> Select[tuple[Answer]]:
+    """Approved answers on a wall, newest first."""
+    stmt = select(Answer).where(Answer.wall_id == wall_id, Answer.status == AnswerStatus.APPROVED)
+    if prompt_id is not None:
+        stmt = stmt.where(Answer.prompt_id == prompt_id)
+    return stmt.order_by(Answer.created_at.desc(), Answer.id.desc())
+
+
+def count_of(stmt: Select) -> Select[tuple[int]]:
+    """``SELECT count(*)`` over the rows of another statement."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def reaction_counts(answer_ids: list[int]) -> Select[tuple[int, int]]:
+    """(answer id, number of "enig") for the given answers."""
+    return (
+        select(Reaction.answer_id, func.count())
+        .where(Reaction.answer_id.in_(answer_ids))
+        .group_by(Reaction.answer_id)
+    )
+
+
+def answers_of_campaign(campaign_id: int) -> Select[tuple[Answer]]:
+    """All answers of a campaign, oldest first."""
+    return (
+        select(Answer)
+        .join(Wall, Answer.wall_id == Wall.id)
+        .where(Wall.campaign_id == campaign_id)
+        .order_by(Answer.id)
+    )

@@ -1,0 +1,77 @@
+"""Health check, configuration and shared pages."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.config import instance_secret_key, load_config
+
+
+def test_healthz_ok(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": True}
+
+
+def test_healthz_503_when_database_unreachable(tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/missing-dir/nope.db",
+        }
+    )
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] is False
+    app.extensions["stemmer.db"].engine.dispose()
+
+
+def test_secret_key_generated_once_and_private(tmp_path: Path) -> None:
+    first = instance_secret_key(str(tmp_path))
+    second = instance_secret_key(str(tmp_path))
+    assert first == second and len(first) == 64
+    mode = stat.S_IMODE((tmp_path / "secret_key").stat().st_mode)
+    assert mode == 0o600
+
+
+def test_config_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/stemmer")
+    monkeypatch.setenv("SECRET_KEY", "from-env")
+    config = load_config(str(tmp_path))
+    assert config["DATABASE_URL"] == "postgres://u:p@db.example/stemmer"
+    assert config["SECRET_KEY"] == "from-env"
+    assert not (tmp_path / "secret_key").exists()
+    monkeypatch.delenv("DATABASE_URL")
+    monkeypatch.delenv("SECRET_KEY")
+    config = load_config(str(tmp_path))
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'stemmer.db'}"
+    assert (tmp_path / "secret_key").exists()
+
+
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(app: Flask) -> None:
+    engine = app.extensions["stemmer.db"].engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+def test_accessibility_statement_and_front_page(client: FlaskClient) -> None:
+    page = client.get("/tilgaengelighed")
+    assert page.status_code == 200
+    assert "(WCAG) 2.1 på niveau AA" in page.get_data(as_text=True)
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_page_is_friendly_danish_404(client: FlaskClient) -> None:
+    response = client.get("/findes/ikke")
+    assert response.status_code == 404
+    assert "Vi kunne ikke finde siden." in response.get_data(as_text=True)

@@ -1,0 +1,69 @@
+"""Fixtures: every test gets an app with its own freshly migrated database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from app import create_app
+from surveys.db import make_engine, make_session_factory
+
+from .databases import TemplateDatabase
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemplateDatabase]:
+    """The migrated template database of this test process."""
+    template = TemplateDatabase(tmp_path_factory.mktemp("template"))
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def database_url(template_db: TemplateDatabase, tmp_path: Path) -> Iterator[str]:
+    """The URL of this test's own database."""
+    with template_db.fresh(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on this test's database; CSRF off unless a test turns it on."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    app.instance_path = str(tmp_path / "instance")
+    yield app
+    app.extensions["stemmer.db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A plain SQLAlchemy session on this test's database (no Flask involved)."""
+    engine = make_engine(database_url)
+    db_session = make_session_factory(engine)()
+    yield db_session
+    db_session.close()
+    engine.dispose()

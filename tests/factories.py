@@ -1,0 +1,106 @@
+"""Factories for campaigns, walls and answers used across the tests."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.models import (
+    Answer,
+    AnswerStatus,
+    Audience,
+    Campaign,
+    Channel,
+    Moderation,
+    Organisation,
+    Prompt,
+    Wall,
+    utcnow,
+)
+
+_counter = itertools.count(1)
+
+
+def make_organisation(session: Session, slug: str | None = None, **fields: Any) -> Organisation:
+    """An organisation (committed)."""
+    number = next(_counter)
+    organisation = Organisation(
+        slug=slug or f"org-{number}", name=fields.pop("name", f"Kommune {number}"), **fields
+    )
+    session.add(organisation)
+    session.commit()
+    return organisation
+
+
+def make_wall(
+    session: Session,
+    slug: str | None = None,
+    *,
+    prompts: tuple[str, ...] = ("Hvad er det gode børneliv her?", "Hvad mangler der?"),
+    organisation: Organisation | None = None,
+    campaign: Campaign | None = None,
+    **fields: Any,
+) -> Wall:
+    """A wall (with its campaign and organisation when not given), committed."""
+    number = next(_counter)
+    if campaign is None:
+        organisation = organisation or make_organisation(session)
+        campaign = Campaign(
+            organisation_id=organisation.id, slug=f"campaign-{number}", title=f"Kampagne {number}"
+        )
+        session.add(campaign)
+        session.flush()
+    defaults: dict[str, Any] = {
+        "title": f"Væg {number}",
+        "audience": Audience.PARENTS,
+        "moderation": Moderation.PRE,
+        "profile_questions": ["role", "age_group", "area"],
+        "areas": ["Rønne", "Nexø"],
+    }
+    defaults.update(fields)
+    wall = Wall(
+        campaign_id=campaign.id,
+        slug=slug or f"wall-{number}",
+        prompts=[Prompt(position=i, text=t) for i, t in enumerate(prompts)],
+        **defaults,
+    )
+    session.add(wall)
+    session.commit()
+    return wall
+
+
+def make_answer(
+    session: Session,
+    wall: Wall,
+    text: str = "Flere legepladser med skygge",
+    *,
+    status: AnswerStatus = AnswerStatus.APPROVED,
+    prompt: Prompt | None = None,
+    created_at: datetime | None = None,
+    **fields: Any,
+) -> Answer:
+    """An answer on a wall (committed), approved unless told otherwise."""
+    prompt = (
+        prompt
+        or session.scalars(
+            select(Prompt).where(Prompt.wall_id == wall.id).order_by(Prompt.position)
+        ).first()
+    )
+    assert prompt is not None
+    answer = Answer(
+        wall_id=wall.id,
+        prompt_id=prompt.id,
+        text=text,
+        status=status,
+        channel=fields.pop("channel", Channel.WEB),
+        client_submission_id=fields.pop("client_submission_id", f"factory-{next(_counter):06d}"),
+        created_at=created_at or utcnow(),
+        **fields,
+    )
+    session.add(answer)
+    session.commit()
+    return answer

@@ -1,0 +1,253 @@
+"""Services of the domain: storing answers once, validation, reactions, staff users."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveys import operations
+from surveys.db import make_engine, make_session_factory
+from surveys.errors import Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
+from surveys.models import Answer, AnswerStatus, Channel, Moderation, StaffRole, utcnow
+from surveys.passwords import verify_password
+from tests.factories import make_answer, make_organisation, make_wall
+
+
+def _submit(session: Session, wall, **overrides):
+    fields = {
+        "prompt_id": wall.prompts[0].id,
+        "text": "Flere bænke ved legepladsen",
+        "client_submission_id": "abcdefgh-0001",
+    }
+    fields.update(overrides)
+    return operations.submit_answer(session, wall, **fields)
+
+
+def _count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Answer)) or 0
+
+
+def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) -> None:
+    wall = make_wall(session)
+    result = _submit(session, wall, profile={"role": "parent", "area": "Nexø"})
+    assert result.created
+    stored = session.get(Answer, result.answer.id)
+    assert stored is not None
+    assert stored.text == "Flere bænke ved legepladsen"
+    assert stored.status is AnswerStatus.PENDING
+    assert stored.channel is Channel.WEB
+    assert stored.profile == {"role": "parent", "area": "Nexø"}
+    assert stored.created_at.tzinfo is not None
+
+
+def test_post_moderated_wall_publishes_at_once(session: Session) -> None:
+    wall = make_wall(session, moderation=Moderation.POST)
+    assert _submit(session, wall).answer.status is AnswerStatus.APPROVED
+
+
+def test_retry_with_same_submission_id_returns_same_answer(session: Session) -> None:
+    wall = make_wall(session)
+    first = _submit(session, wall)
+    again = _submit(session, wall, text="  Flere bænke ved legepladsen \n")
+    assert not again.created
+    assert again.answer.id == first.answer.id
+    assert _count(session) == 1
+
+
+def test_reused_submission_id_for_other_text_is_a_conflict(session: Session) -> None:
+    wall = make_wall(session)
+    _submit(session, wall)
+    with pytest.raises(Conflict) as raised:
+        _submit(session, wall, text="Noget helt andet")
+    assert raised.value.code == "submission_id_reused"
+    assert _count(session) == 1
+
+
+def test_same_submission_id_on_two_walls_are_two_answers(session: Session) -> None:
+    one, two = make_wall(session), make_wall(session)
+    _submit(session, one)
+    assert _submit(session, two).created
+    assert _count(session) == 2
+
+
+def test_concurrent_retries_store_exactly_one(database_url: str, session: Session) -> None:
+    """Eight threads, each with its own connection, post the same submission at once."""
+    wall = make_wall(session)
+    wall_id, prompt_id = wall.id, wall.prompts[0].id
+    engine = (
+        make_engine(database_url, pool_size=10)
+        if "postgres" in database_url
+        else (make_engine(database_url))
+    )
+    factory = make_session_factory(engine)
+    barrier = threading.Barrier(8)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        with factory() as own:
+            from surveys.models import Wall
+
+            own_wall = own.get(Wall, wall_id)
+            barrier.wait()
+            try:
+                result = operations.submit_answer(
+                    own,
+                    own_wall,
+                    prompt_id=prompt_id,
+                    text="Samtidigt svar",
+                    client_submission_id="concurrent-0001",
+                )
+                ids.append(result.answer.id)
+            except BaseException as error:  # collected and asserted below
+                errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    assert errors == []
+    assert len(ids) == 8 and len(set(ids)) == 1
+    assert _count(session) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "empty_text"),
+        ("   \n\t  ", "empty_text"),
+        ("\u200b\u200b", "empty_text"),
+        ("x" * 1001, "text_too_long"),
+        (None, "invalid_text"),
+        (42, "invalid_text"),
+    ],
+)
+def test_invalid_text_is_rejected(session: Session, text: object, code: str) -> None:
+    wall = make_wall(session)
+    with pytest.raises(InvalidInput) as raised:
+        _submit(session, wall, text=text)
+    assert raised.value.code == code
+    assert _count(session) == 0
+
+
+def test_exactly_the_limit_is_accepted_and_emoji_count_as_one(session: Session) -> None:
+    wall = make_wall(session)
+    assert _submit(session, wall, text="å" * 1000).created
+    emoji = "🙂" * 1000
+    assert _submit(session, wall, text=emoji, client_submission_id="abcdefgh-0002").created
+
+
+@pytest.mark.parametrize("prompt_id", [None, "1", True, 10_000])
+def test_unknown_prompt_is_rejected(session: Session, prompt_id: object) -> None:
+    wall = make_wall(session)
+    with pytest.raises(InvalidInput) as raised:
+        _submit(session, wall, prompt_id=prompt_id)
+    assert raised.value.code == "invalid_prompt"
+
+
+def test_prompt_of_another_wall_is_rejected(session: Session) -> None:
+    wall, other = make_wall(session), make_wall(session)
+    with pytest.raises(InvalidInput):
+        _submit(session, wall, prompt_id=other.prompts[0].id)
+
+
+@pytest.mark.parametrize(
+    "submission_id", [None, "", "short", "has space here", "x" * 65, "ææææææææææ", 12345678]
+)
+def test_invalid_submission_id_is_rejected(session: Session, submission_id: object) -> None:
+    wall = make_wall(session)
+    with pytest.raises(InvalidInput) as raised:
+        _submit(session, wall, client_submission_id=submission_id)
+    assert raised.value.code == "invalid_submission_id"
+
+
+@pytest.mark.parametrize(
+    "profile",
+    [
+        {"role": "king"},
+        {"area": "Atlantis"},
+        {"age_group": "99"},
+        {"shoe_size": "42"},
+        {"role": 3},
+        ["role"],
+    ],
+)
+def test_invalid_profile_is_rejected(session: Session, profile: object) -> None:
+    wall = make_wall(session)
+    with pytest.raises(InvalidInput) as raised:
+        _submit(session, wall, profile=profile)
+    assert raised.value.code == "invalid_profile"
+
+
+def test_profile_question_not_asked_by_wall_is_rejected(session: Session) -> None:
+    wall = make_wall(session, profile_questions=["area"])
+    with pytest.raises(InvalidInput):
+        _submit(session, wall, profile={"role": "parent"})
+    assert _submit(session, wall, profile={"role": "", "area": "Rønne"}).answer.profile == {
+        "area": "Rønne"
+    }
+
+
+def test_closed_and_not_yet_open_walls_accept_nothing(session: Session) -> None:
+    now = utcnow()
+    closed = make_wall(session, closes_at=now - timedelta(minutes=1))
+    future = make_wall(session, opens_at=now + timedelta(days=1))
+    with pytest.raises(WallClosed):
+        _submit(session, closed)
+    with pytest.raises(WallNotOpen):
+        _submit(session, future)
+    assert _count(session) == 0
+
+
+def test_retry_after_close_still_returns_stored_answer(session: Session) -> None:
+    """An offline client that stored before closing gets its 200, not an error."""
+    wall = make_wall(session)
+    first = _submit(session, wall)
+    wall.closes_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    assert _submit(session, wall).answer.id == first.answer.id
+
+
+def test_get_wall_unknown_slug(session: Session) -> None:
+    with pytest.raises(NotFound):
+        operations.get_wall(session, "nope")
+
+
+def test_reaction_once_per_device(session: Session) -> None:
+    wall = make_wall(session)
+    answer = make_answer(session, wall)
+    assert operations.add_reaction(session, answer, "device-key-1")
+    assert not operations.add_reaction(session, answer, "device-key-1")
+    assert operations.add_reaction(session, answer, "device-key-2")
+    session.refresh(answer)
+    assert len(answer.reactions) == 2
+
+
+def test_reaction_on_unpublished_answer_is_refused(session: Session) -> None:
+    wall = make_wall(session)
+    answer = make_answer(session, wall, status=AnswerStatus.PENDING)
+    with pytest.raises(NotFound):
+        operations.add_reaction(session, answer, "device-key-1")
+
+
+def test_staff_user_password_is_hashed_and_email_unique(session: Session) -> None:
+    organisation = make_organisation(session)
+    user = operations.create_staff_user(
+        session, organisation, " Anna@Kommune.DK ", StaffRole.MODERATOR, "correct horse battery"
+    )
+    assert user.email == "anna@kommune.dk"
+    assert user.password_hash.startswith("$argon2id$")
+    assert verify_password(user.password_hash, "correct horse battery")
+    assert not verify_password(user.password_hash, "wrong password!")
+    with pytest.raises(Conflict):
+        operations.create_staff_user(
+            session, organisation, "anna@kommune.dk", StaffRole.VIEWER, "another password"
+        )
+    with pytest.raises(InvalidInput):
+        operations.create_staff_user(session, organisation, "x@y.dk", StaffRole.VIEWER, "short")
