@@ -44,10 +44,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import cli
     from .api import bp as api_bp
     from .core import bp as core_bp
+    from .kiosk import bp as kiosk_bp
+    from .live import bp as live_bp
     from .participate import bp as participate_bp
+    from .staff import bp as staff_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(participate_bp)
+    app.register_blueprint(kiosk_bp, url_prefix="/kiosk")
+    app.register_blueprint(live_bp, url_prefix="/live")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
     cli.register(app)

@@ -111,6 +111,13 @@ class AnswerStatus(enum.StrEnum):
     HIDDEN = "hidden"
 
 
+class RetentionAction(enum.StrEnum):
+    """What happens to a campaign's answers when its retention period is over."""
+
+    ANONYMISE = "anonymise"  # profile values dropped, text kept as anonymous
+    DELETE = "delete"
+
+
 class StaffRole(enum.StrEnum):
     """Roles in the staff workspace, most powerful first."""
 
@@ -160,6 +167,11 @@ class Campaign(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8), default="da")
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Months after an answer's creation when retention applies (None: kept until deleted).
+    retention_months: Mapped[int | None] = mapped_column(Integer)
+    retention_action: Mapped[RetentionAction] = mapped_column(
+        _enum(RetentionAction, "retention_action"), default=RetentionAction.ANONYMISE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
@@ -185,6 +197,8 @@ class Wall(Base):
     intro: Mapped[str] = mapped_column(Text, default="")
     audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
     language: Mapped[str] = mapped_column(String(8), default="da")
+    #: Languages the wall is offered in (the first is the default).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["da", "en"])
     moderation: Mapped[Moderation] = mapped_column(_enum(Moderation, "moderation"))
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -200,6 +214,15 @@ class Wall(Base):
         cascade="all, delete-orphan",
         passive_deletes=True,
         order_by="Prompt.position",
+    )
+    devices: Mapped[list[KioskDevice]] = relationship(
+        back_populates="wall", cascade="all, delete-orphan", passive_deletes=True
+    )
+    replies: Mapped[list[WallReply]] = relationship(
+        back_populates="wall",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="WallReply.created_at.desc()",
     )
 
     def is_open(self, now: datetime | None = None) -> bool:
@@ -257,6 +280,21 @@ class Answer(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     age_group: Mapped[str | None] = mapped_column(String(32))
     area: Mapped[str | None] = mapped_column(String(100))
+    #: The kiosk tablet the answer was given on (channel "kiosk").
+    device_id: Mapped[int | None] = mapped_column(
+        ForeignKey("kiosk_device.id", ondelete="SET NULL"), index=True
+    )
+    #: Personal data the guard found: [{"kind", "start", "end"}] offsets into ``text``,
+    #: never the matched text itself. Non-empty means "never publish automatically".
+    pii_findings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    #: When a moderator last redacted the text (the redacted spans are not kept anywhere).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    moderated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    #: When retention dropped the profile values.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     wall: Mapped[Wall] = relationship()
     prompt: Mapped[Prompt] = relationship()
@@ -301,5 +339,65 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     organisation: Mapped[Organisation] = relationship(back_populates="staff")
+
+
+class KioskDevice(Base):
+    """A shared tablet at the health visitor, library or daycare, bound to one wall."""
+
+    __tablename__ = "kiosk_device"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: Random URL token (``/kiosk/<slug>?device=<token>``); low privilege: it can only answer.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    #: Seconds without a touch before the screen resets to the start.
+    idle_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    wall: Mapped[Wall] = relationship(back_populates="devices")
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the device may still be used."""
+        return self.revoked_at is None
+
+
+class WallReply(Base):
+    """Staff's answer back to citizens ("Det har vi hørt – det gør vi nu"), shown on the wall."""
+
+    __tablename__ = "wall_reply"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    wall: Mapped[Wall] = relationship(back_populates="replies")
+
+
+class AuditEntry(Base):
+    """One staff action: who, what, when, and before/after for edits."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_org_created", "organisation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    #: Kept when the account is deleted, so the log still says who.
+    actor_email: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

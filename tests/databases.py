@@ -38,7 +38,7 @@ def migrate(url: str) -> None:
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "migrate", "TESTING": True})
     with app.app_context():
-        upgrade(directory=MIGRATIONS)
+        upgrade(directory=MIGRATIONS, revision="heads")
     app.extensions["stemmer.db"].engine.dispose()
 
 

@@ -1,0 +1,5 @@
+"""Kiosk tablets: a full-screen wall on a shared tablet that resets between people."""
+
+from flask import Blueprint
+
+bp = Blueprint("kiosk", __name__)

@@ -1,0 +1,5 @@
+"""The live wall for a projector at events."""
+
+from flask import Blueprint
+
+bp = Blueprint("live", __name__)
