@@ -25,10 +25,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(STAMP)
 
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d translations >/dev/null
 
-install: system-deps $(STAMP) translations
+install: system-deps $(STAMP) $(NODE_STAMP) translations
 
 run: install
 	$(BIN)/flask db upgrade
