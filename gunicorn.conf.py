@@ -16,3 +16,10 @@ max_requests_jitter = 500
 accesslog = "-"
 # Citizens answer anonymously: no client IP addresses in the access log.
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+
+
+def post_worker_init(worker):
+    """Load the personal-data guard's name lists before the first request, not during it."""
+    from surveys.privacy import warm_up
+
+    warm_up()

@@ -24,6 +24,7 @@ from .models import (
     Answer,
     AnswerStatus,
     Channel,
+    KioskDevice,
     Moderation,
     Organisation,
     Reaction,
@@ -33,6 +34,7 @@ from .models import (
     utcnow,
 )
 from .passwords import hash_password
+from .privacy import Finding, detect_personal_data
 from .text import MAX_ANSWER_LENGTH, normalise_answer
 
 SUBMISSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -107,9 +109,19 @@ def clean_profile(wall: Wall, profile: Mapping[str, object] | None) -> dict[str,
     return cleaned
 
 
-def initial_status(wall: Wall) -> AnswerStatus:
-    """Pre-moderated walls hold answers for review; post-moderated ones publish at once."""
-    return AnswerStatus.APPROVED if wall.moderation is Moderation.POST else AnswerStatus.PENDING
+def initial_status(wall: Wall, findings: list[Finding]) -> AnswerStatus:
+    """Pre-moderated walls hold answers for review; post-moderated ones publish at once.
+
+    An answer in which the guard found personal data is never published automatically.
+    """
+    if findings or wall.moderation is not Moderation.POST:
+        return AnswerStatus.PENDING
+    return AnswerStatus.APPROVED
+
+
+def findings_json(findings: list[Finding]) -> list[dict[str, object]]:
+    """Guard findings as stored on the answer: kinds and offsets, never the matched text."""
+    return [{"kind": f.kind, "start": f.start, "end": f.end} for f in findings]
 
 
 def submit_answer(
@@ -122,6 +134,7 @@ def submit_answer(
     channel: Channel = Channel.WEB,
     profile: Mapping[str, object] | None = None,
     language: str | None = None,
+    device: KioskDevice | None = None,
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store a citizen's answer exactly once per ``client_submission_id`` on the wall.
@@ -129,6 +142,8 @@ def submit_answer(
     A retry with the same id returns the stored answer (``created=False``); the same id with
     a different text or prompt is a :class:`Conflict`. Concurrent retries are safe: the
     database's unique constraint decides, and the loser returns the winner's answer.
+    The personal-data guard runs on every new answer; what it finds is stored as offsets and
+    holds the answer for moderation. ``device`` ties a kiosk answer to its tablet.
     """
     now = now or utcnow()
     if not isinstance(client_submission_id, str) or not SUBMISSION_ID_PATTERN.match(
@@ -151,6 +166,11 @@ def submit_answer(
     if prompt is None:
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
     values = clean_profile(wall, profile)
+    if device is not None and (device.wall_id != wall.id or not device.is_active):
+        raise InvalidInput(
+            N_("This kiosk device cannot answer on this wall."), code="invalid_device"
+        )
+    findings = detect_personal_data(cleaned)
 
     answer = Answer(
         wall_id=wall.id,
@@ -159,8 +179,10 @@ def submit_answer(
         created_at=now,
         channel=channel,
         client_submission_id=client_submission_id,
-        status=initial_status(wall),
+        status=initial_status(wall, findings),
+        pii_findings=findings_json(findings),
         language=language,
+        device_id=device.id if device is not None else None,
         **values,
     )
     session.add(answer)

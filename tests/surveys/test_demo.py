@@ -61,3 +61,15 @@ def test_demo_load_cli(runner: FlaskCliRunner) -> None:
     assert first.exit_code == 0 and "Loaded demo campaign with 2 walls" in first.output
     again = runner.invoke(args=["demo", "load"])
     assert again.exit_code == 0 and "Already loaded" in again.output
+
+
+def test_demo_answers_hold_no_cpr_phone_or_email() -> None:
+    from surveys.privacy import detect_personal_data
+
+    flagged = [
+        (r["text"], f.kind)
+        for r in demo_answers()
+        for f in detect_personal_data(r["text"])
+        if f.kind in {"cpr", "phone", "email"}
+    ]
+    assert flagged == []

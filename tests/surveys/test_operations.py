@@ -251,3 +251,43 @@ def test_staff_user_password_is_hashed_and_email_unique(session: Session) -> Non
         )
     with pytest.raises(InvalidInput):
         operations.create_staff_user(session, organisation, "x@y.dk", StaffRole.VIEWER, "short")
+
+
+def test_guard_holds_answer_with_personal_data_even_on_post_moderated_wall(
+    session: Session,
+) -> None:
+    wall = make_wall(session, moderation=Moderation.POST)
+    text = "Ring til mig på 22 33 44 55 om legepladsen"
+    result = _submit(session, wall, text=text)
+    answer = result.answer
+    assert answer.status is AnswerStatus.PENDING
+    assert answer.pii_findings == [{"kind": "phone", "start": 16, "end": 27}]
+    assert text[16:27] == "22 33 44 55"
+    assert "22 33 44 55" not in str(answer.pii_findings)
+
+
+def test_guard_flags_cpr_and_email_and_clean_text_passes(session: Session) -> None:
+    wall = make_wall(session, moderation=Moderation.POST)
+    flagged = _submit(session, wall, text="Mit CPR er 010203-1234, mail: mor@eksempel.dk")
+    assert {f["kind"] for f in flagged.answer.pii_findings} == {"cpr", "email"}
+    clean = _submit(
+        session, wall, text="Flere bænke i parken", client_submission_id="abcdefgh-0009"
+    )
+    assert clean.answer.pii_findings == []
+    assert clean.answer.status is AnswerStatus.APPROVED
+
+
+def test_kiosk_device_is_recorded_and_must_belong_to_wall(session: Session) -> None:
+    from surveys.kiosk import create_device, revoke_device
+
+    wall, other = make_wall(session), make_wall(session)
+    device = create_device(session, wall, "Biblioteket")
+    result = _submit(session, wall, channel=Channel.KIOSK, device=device)
+    assert result.answer.device_id == device.id
+    assert result.answer.channel is Channel.KIOSK
+    foreign = create_device(session, other, "Sundhedsplejen")
+    with pytest.raises(InvalidInput):
+        _submit(session, wall, device=foreign, client_submission_id="abcdefgh-0003")
+    revoke_device(session, device)
+    with pytest.raises(InvalidInput):
+        _submit(session, wall, device=device, client_submission_id="abcdefgh-0004")

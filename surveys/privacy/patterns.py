@@ -1,0 +1,271 @@
+"""Pattern detectors for CPR numbers, Danish phone numbers, e-mail addresses and street addresses.
+
+Each detector takes the answer text and returns ``(kind, start, end)`` tuples with character
+(code point) offsets into that text. The detectors may overlap each other; ``guard`` resolves.
+Digits are matched as ASCII ``[0-9]`` on purpose: ``\\d`` would also match Arabic-Indic and other
+digits, whose offsets and meaning differ.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterator
+
+Span = tuple[str, int, int]
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# --------------------------------------------------------------------------------------------
+# CPR numbers
+# --------------------------------------------------------------------------------------------
+
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
+_CPR = re.compile(
+    rf"(?<![\w+])(?P<dd>[0-9]{{2}})(?P<mm>[0-9]{{2}})(?P<yy>[0-9]{{2}})"
+    rf"(?:[ \u00a0]?[{_DASHES}][ \u00a0]?|[ \u00a0])?"
+    rf"(?P<serial>[0-9]{{4}})(?![0-9]|[.,][0-9])"
+)
+_CPR_CUE = re.compile(r"\b(?:cpr|personn)\w*\.?(?:\W+\w+){0,3}?\W*$", re.I)
+
+
+def _valid_cpr_date(day: int, month: int, year: int) -> bool:
+    """Day 1-31 (or 61-91 for replacement numbers), month 1-12, and the day exists in the month.
+
+    The century is unknown, so 29 February is accepted whenever the two-digit year is divisible
+    by four (it is a leap year in the 1900s or in the 2000s).
+    """
+    if day > 60:
+        day -= 60
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    if month == 2:
+        return day <= (29 if year % 4 == 0 else 28)
+    return day <= calendar.monthrange(2001, month)[1]
+
+
+def find_cpr(text: str) -> Iterator[Span]:
+    """CPR numbers ``DDMMYY-SSSS`` (hyphen, dash or space optional); no modulus-11 check.
+
+    The date part must be valid (replacement numbers with day + 60 included); after an explicit
+    cue such as "cpr" or "personnummer" any ten digits in CPR shape are flagged.
+    """
+    for m in _CPR.finditer(text):
+        day, month, year = int(m["dd"]), int(m["mm"]), int(m["yy"])
+        cue = _CPR_CUE.search(text, max(0, m.start() - 30), m.start()) is not None
+        if cue or _valid_cpr_date(day, month, year):
+            yield "cpr", m.start(), m.end()
+
+
+# --------------------------------------------------------------------------------------------
+# Phone numbers
+# --------------------------------------------------------------------------------------------
+
+_PREFIX = r"(?P<prefix>(?:\+|00)[ \u00a0]?45|\((?:\+|00)[ \u00a0]?45\))[ \u00a0\-]?"
+# Danish subscriber numbers start with 2-9; a leading 1 is accepted after +45 or a phone cue
+# (people type made-up "12 34 56 78" examples, and service numbers start with 1).
+_GROUPINGS = (
+    r"[1-9][0-9]{7}",  # 12345678
+    r"[1-9][0-9](?P<sep>[ \u00a0.\-])[0-9]{2}(?P=sep)[0-9]{2}(?P=sep)[0-9]{2}",  # 12 34 56 78
+    r"[1-9][0-9]{3}[ \u00a0\-][0-9]{4}",  # 1234 5678
+    r"[1-9][0-9]{2}[ \u00a0][0-9]{2}[ \u00a0][0-9]{3}",  # 123 45 678
+)
+_PHONE = re.compile(
+    rf"(?<![\w+])(?<![0-9][.,/\-])(?:{_PREFIX})?(?P<number>{'|'.join(_GROUPINGS)})"
+    rf"(?![\w]|[.,/\-][0-9])"
+)
+_PHONE_CUE = re.compile(
+    r"\b(?:tlf|telefon|mobil|ring|sms|opkald|fastnet|nummer|nr|kontakt|træffes)\w*\.?"
+    r"(?:\W+\w+){0,4}?\W*$",
+    re.I,
+)
+# Cues that outweigh "sagsnr."/"kr." style words before the number.
+_STRONG_PHONE_CUE = re.compile(
+    r"\b(?:tlf|telefon|mobil|ring|sms|opkald|fastnet)\w*\.?(?:\W+\w+){0,4}?\W*$", re.I
+)
+# Numbers after these words are case, order, customer, account or company numbers.
+_NOT_PHONE_BEFORE = re.compile(
+    r"(?:sags?|journal|ordre|kunde|faktura|konto|reg|registrerings|cvr|se|p|ean|pin|medlems"
+    r"|bilag|kvitterings|postnummer|nummerplade)[\s\-.]*(?:nr|nummer|nummeret)?\W{0,4}$"
+    r"|(?:kr|dkk|eur|€|\$)\.?\s*$",
+    re.I,
+)
+_NOT_PHONE_AFTER = re.compile(
+    r"\s*(?:kr\b|kr\.|kroner|dkk|eur|euro|€|\$|,-|\.-|mio|mia|%|procent|km\b|meter\b|m2|m²)",
+    re.I,
+)
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}$")
+
+
+def _looks_like_date8(digits: str) -> bool:
+    """``DDMMYYYY`` with a plausible year (1900-2099)."""
+    day, month, year = int(digits[:2]), int(digits[2:4]), int(digits[4:])
+    if not 1900 <= year <= 2099 or not 1 <= month <= 12:
+        return False
+    return 1 <= day <= calendar.monthrange(year, month)[1]
+
+
+def find_phones(text: str) -> Iterator[Span]:
+    """Danish phone numbers: 8 digits (first digit 2-9) in common groupings, optional +45/0045.
+
+    Amounts, years, dates, postcodes and case/account numbers are left alone using the
+    surrounding words ("kr", "sagsnr.", ...) unless a +45/0045 prefix or a phone cue says
+    otherwise.
+    """
+    for m in _PHONE.finditer(text):
+        number = m["number"]
+        digits = re.sub(r"[^0-9]", "", number)
+        before = text[max(0, m.start() - 40) : m.start()]
+        if not m["prefix"]:
+            cue = _PHONE_CUE.search(before) is not None
+            strong_cue = _STRONG_PHONE_CUE.search(before) is not None
+            if not strong_cue and _NOT_PHONE_BEFORE.search(before):
+                continue
+            if not cue and number[0] == "1":
+                continue
+            if _NOT_PHONE_AFTER.match(text, m.end()):
+                continue
+            parts = re.split(r"[^0-9]+", number)
+            if len(parts) == 1:
+                parts = [number[:4], number[4:]]
+                if not cue and _looks_like_date8(digits):
+                    continue  # "24122024"
+            if not cue and len(parts) == 2 and all(_YEAR.match(p) for p in parts):
+                continue  # "2023-2024", "2019 2020", "20232024"
+        yield "phone", m.start(), m.end()
+
+
+# --------------------------------------------------------------------------------------------
+# E-mail addresses
+# --------------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.%+\-])[\w.%+\-]*\w@(?:[\w\-]+\.)+[^\W\d_]{2,24}(?![\w\-]|\.\w)", re.UNICODE
+)
+_TLDS = r"(?:dk|com|net|org|nu|se|no|de|eu|info|io|me|biz|online|co\.uk|uk|fo|gl)"
+_DOT_WORD = r"(?:\s*[\[({<]\s*(?:dot|punktum|prik)\s*[\])}>]\s*|\s+(?:dot|punktum|prik)\s+)"
+_AT_WORD = r"(?:\s*[\[({<]\s*(?:at|snabel-?a)\s*[\])}>]\s*|\s+(?:at|snabel-?a)\s+)"
+_MAIL_PROVIDERS = (
+    r"(?:gmail|hotmail|outlook|live|yahoo|icloud|me|mail|jubii|ofir|webspeed|stofanet"
+    r"|youmail|protonmail|proton|msn|aol|tdcadsl|post\.tele|mail\.tele|km|kommune)"
+)
+# "navn [at] domæne [dot] dk", "navn at gmail dot com", "navn(at)domæne.dk", ...
+_EMAIL_OBFUSCATED = re.compile(
+    rf"(?<![\w.])(?P<local>[\w.+\-]*\w)"
+    rf"(?:(?P<bracket_at>\s*[\[({{<]\s*(?:at|snabel-?a)\s*[\])}}>]\s*)|{_AT_WORD})"
+    rf"(?P<domain>[\w\-]+(?:(?:{_DOT_WORD}|\.)[\w\-]+)*?)(?P<last>{_DOT_WORD}|\.){_TLDS}\b",
+    re.I | re.UNICODE,
+)
+
+
+def find_emails(text: str) -> Iterator[Span]:
+    """E-mail addresses, including common obfuscations ("navn [at] mail [dot] dk")."""
+    for m in _EMAIL.finditer(text):
+        yield "email", m.start(), m.end()
+    for m in _EMAIL_OBFUSCATED.finditer(text):
+        if "@" in m.group(0):
+            continue
+        obfuscated_dot = m["last"].strip() != "."
+        # The bare word "at" is an everyday Danish word ("at" = "to"/"that"): require a bracketed
+        # "at", an obfuscated "dot", or a well-known mail provider as the domain.
+        if m["bracket_at"] or obfuscated_dot or re.fullmatch(_MAIL_PROVIDERS, m["domain"], re.I):
+            yield "email", m.start(), m.end()
+
+
+# --------------------------------------------------------------------------------------------
+# Street addresses
+# --------------------------------------------------------------------------------------------
+
+_STREET_SUFFIXES = _split(
+    "vej vejen gade gaden allé alle stræde strædet plads pladsen torv torvet vænge vænget "
+    "park parken have haven høj højen bakke bakken bakkevej sti stien boulevard boulevarden "
+    "toft toften tofte engen marken mosen vang vangen lund lunden kaj kajen gyde gyden "
+    "passage hegn hegnet krog krogen løkke løkken brink brinken vold volden kvarter kvarteret "
+    "bro broen ager agre skov skoven dal dalen bjerg bjerget strand stranden tværvej "
+    "slippen ringen parkvej bryn brynet skrænt skrænten kilde kilden næs næsset"
+)
+_SUFFIX_RE = "|".join(sorted(_STREET_SUFFIXES, key=len, reverse=True))
+# Words that are street suffixes on their own ("Nørre Allé", "Jens Baggesens Vej").
+_SEPARATE_SUFFIX = (
+    r"(?:Vej|Vejen|Gade|Allé|Alle|Stræde|Plads|Torv|Vænge|Park|Boulevard|Have|Passage|Kaj"
+    r"|Bro|Bakke|Sti|Hegn|Brink|Vold|Tværvej|Landevej|Hovedvej"
+    r"|Kirkevej|Skovvej|Strandvej|Stationsvej|Byvej|Gyde)"
+)
+_UPPER = "A-ZÆØÅÉÜÖÄ"
+_LOWER = "a-zæøåéüöä"
+_INITIALS = rf"(?:[{_UPPER}]\.[ \u00a0]?){{1,3}}"  # "H.C. ", "H. C. "
+_GENITIVE = rf"[{_UPPER}][{_LOWER}\-]*s"  # "Andersens", "Frederiks"
+_STREET_ADJECTIVES = (
+    r"(?:Nørre|Søndre|Østre|Vestre|Nordre|Vester|Øster|Store|Lille|Gammel|Gamle|Ny|Nye|Sankt"
+    r"|Skt\.|Kongens|Dronningens|Prins|Prinsesse|Kong|Dronning|Hellig|Høje|Lange|Brede|Indre"
+    r"|Ydre|Øvre|Nedre|Gl\.|Ll\.)"
+)
+# A capitalised word followed by a genitive: the first name in "Jens Baggesens Vej".
+_NAME_BEFORE_GENITIVE = rf"[{_UPPER}][{_LOWER}\-]+(?=[ \u00a0]{_GENITIVE}[ \u00a0])"
+_STREET = (
+    rf"(?:{_INITIALS}|(?:{_STREET_ADJECTIVES}|{_GENITIVE}|{_NAME_BEFORE_GENITIVE})[ \u00a0]){{0,3}}"
+    rf"(?:[{_UPPER}{_LOWER}][{_LOWER}\-]*(?:{_SUFFIX_RE})|{_SEPARATE_SUFFIX})"
+)
+_HOUSE_NUMBER = (
+    r"[1-9][0-9]{0,2}(?:[A-Za-z](?![\w])|[ \u00a0][A-H](?![\w]))?"
+    r"(?:[\-\u2013][1-9][0-9]{0,2}[A-Za-z]?(?![\w]))?"  # "Bøgevej 1-3"
+)
+_FLOOR = (
+    r"(?:,?[ \u00a0]*(?:st|stuen|kl|kld|[1-9][0-9]?)\.?[ \u00a0]*"
+    r"(?:th|tv|mf|t\.[ \u00a0]?h|t\.[ \u00a0]?v|sal|dør[ \u00a0]?[0-9]{1,3})\.?"
+    r"|,?[ \u00a0]*(?:st|stuen|kld)\.?(?![\w]))"
+)
+_TOWN = (
+    rf"(?:,?[ \u00a0]*[0-9]{{4}}[ \u00a0]+[{_UPPER}][{_LOWER}\-]+"
+    rf"(?:[ \u00a0](?:[{_UPPER}]{{1,2}}\b|[{_UPPER}][{_LOWER}\-]+))?)"
+)
+_ADDRESS = re.compile(
+    rf"(?<![\w.])(?P<street>{_STREET})[ \u00a0](?P<number>{_HOUSE_NUMBER})"
+    rf"(?![0-9]|[.,][0-9])(?P<floor>{_FLOOR})?(?P<town>{_TOWN})?"
+)
+_NOT_ADDRESS_AFTER = re.compile(
+    r"[ \u00a0]*(?:gange?|år|timer?|t\b|min\b|minutter|sek|dage?|uger?|måneder?|kr\b|kr\.|kroner"
+    r"|km|meter|m\b|procent|%|børn|elever|personer|mennesker|stk|point|klasse|pladser|biler"
+    r"|busser|huse|lejligheder|boliger|familier|træer|mio|mia)",
+    re.I,
+)
+# A lower-case street name ("storegade 12") is accepted only after a cue or with floor/town.
+_ADDRESS_CUE = re.compile(
+    r"(?:\bbor|\bboede|\bbosat|\badresse\w*|\badr|\bbopæl\w*|\bhjemme|\bflytte\w*)\W+"
+    r"(?:\w+\W+){0,2}$",
+    re.I,
+)
+# Bare generic words that are street suffixes but, capitalised at a sentence start, are nouns.
+_GENERIC = _wordset(
+    "vej vejen gade gaden plads pladsen park parken have haven sti stien bakke bakken skov "
+    "skoven strand stranden bro broen dal dalen hus huse lund lunden ager torv torvet kaj kajen "
+    "legeplads legepladsen parkeringsplads parkeringspladsen boldbane cykelsti cykelstien "
+    "motorvej motorvejen skolevejen hovedvej hovedvejen"
+)
+
+
+def find_addresses(text: str) -> Iterator[Span]:
+    """Danish street addresses: street name + house number, optional floor/side and postcode+town.
+
+    "Storegade 12", "Nørre Allé 3, 2. tv", "Vestervej 4B", "Skolevej 14, 8210 Aarhus V".
+    A street without a house number ("Ringvejen") is not flagged.
+    """
+    for m in _ADDRESS.finditer(text):
+        street = m["street"]
+        if _NOT_ADDRESS_AFTER.match(text, m.end("number")) and not (m["floor"] or m["town"]):
+            continue
+        last_word = street.split()[-1]
+        if last_word.lower() in _GENERIC and len(street.split()) == 1:
+            continue
+        if street[0].islower():
+            cue = _ADDRESS_CUE.search(text, max(0, m.start() - 40), m.start()) is not None
+            if not (cue or m["floor"] or m["town"]):
+                continue
+        yield "address", m.start(), m.end()
