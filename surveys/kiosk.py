@@ -14,9 +14,7 @@ MIN_IDLE_SECONDS = 15
 MAX_IDLE_SECONDS = 3600
 
 
-def create_device(
-    session: Session, wall: Wall, name: str, idle_seconds: int = 60
-) -> KioskDevice:
+def create_device(session: Session, wall: Wall, name: str, idle_seconds: int = 60) -> KioskDevice:
     """Register a kiosk tablet for a wall, with a fresh random token."""
     name = " ".join(name.split())
     if not name or len(name) > 200:
