@@ -19,7 +19,10 @@ access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def post_worker_init(worker):
-    """Load the personal-data guard's name lists before the first request, not during it."""
+    """Load the guard's name lists and the theme engine's spaCy pipeline before the first
+    request, not during it."""
+    from nlp import warm_up as warm_up_nlp
     from surveys.privacy import warm_up
 
     warm_up()
+    warm_up_nlp()

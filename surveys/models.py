@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -401,3 +402,93 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- Themes (issue #5: the bridge between the database and the pure ``nlp`` engine) ---------
+
+
+def theme_scope_key(campaign_id: int, wall_id: int | None, prompt_id: int | None) -> str:
+    """A stable text key for a theme scope: a campaign, one of its walls, or one prompt."""
+    return f"{campaign_id}:{wall_id or '*'}:{prompt_id or '*'}"
+
+
+class ThemeRun(Base):
+    """One run of the theme engine over a scope's answers, with the fitted model."""
+
+    __tablename__ = "theme_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    wall_id: Mapped[int | None] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"))
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompt.id", ondelete="CASCADE"))
+    scope_key: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    n_answers: Mapped[int] = mapped_column(Integer, default=0)
+    requested_themes: Mapped[str] = mapped_column(String(8), default="auto")
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    #: ``nlp.ThemeModel.to_bytes()``: used to assign new answers to this run's themes.
+    model: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="run",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Theme.position",
+    )
+
+
+class Theme(Base):
+    """A named theme of a run; ``key`` is the engine's id, stable across runs."""
+
+    __tablename__ = "theme"
+    __table_args__ = (UniqueConstraint("run_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("theme_run.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    auto_label: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    terms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    representative_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    run: Mapped[ThemeRun] = relationship(back_populates="themes")
+
+
+class ThemeAssignment(Base):
+    """An answer's membership of a theme ("andet" = no row in the run)."""
+
+    __tablename__ = "theme_assignment"
+    __table_args__ = (Index("ix_theme_assignment_run_answer", "run_id", "answer_id"),)
+
+    theme_id: Mapped[int] = mapped_column(
+        ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True
+    )
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("theme_run.id", ondelete="CASCADE"))
+    #: "fit" (the run), "transform" (a new answer assigned on arrival) or "staff".
+    source: Mapped[str] = mapped_column(String(16), default="fit")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ThemeCuration(Base):
+    """Staff decisions for a scope (``nlp.Curation`` as JSON) that every re-run respects."""
+
+    __tablename__ = "theme_curation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    scope_key: Mapped[str] = mapped_column(String(64), unique=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Descriptions staff wrote, by theme key.
+    descriptions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

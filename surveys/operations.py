@@ -196,6 +196,9 @@ def submit_answer(
         if existing is None:
             raise
         return _replay(existing, prompt_id, cleaned)
+    from .themes import assign_on_arrival  # the theme engine loads only when runs exist
+
+    assign_on_arrival(session, answer)
     return SubmitResult(answer, created=True)
 
 

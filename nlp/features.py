@@ -1,0 +1,293 @@
+"""Answer vectors: word/lemma + character n-gram + concept TF-IDF, reduced with LSA.
+
+Each block is L2-normalised on its own, weighted and concatenated; TruncatedSVD (LSA) reduces the
+result to a few dozen dimensions and rows are L2-normalised, so a dot product is a cosine.
+Vectorizers and SVD are fitted on at most `max_fit_docs` documents (a seeded sample) and then
+applied in chunks, which keeps time and memory flat for 100k answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp.concepts import concept_tokens
+
+
+@dataclass(frozen=True)
+class Bag:
+    """The content words of an answer (or of one of its units)."""
+
+    lemmas: tuple[str, ...] = ()
+    surfaces: tuple[str, ...] = ()
+    # adjacent[i]: word i+1 directly followed word i in the text (bigram labels need it);
+    # empty = unknown, treated as adjacent.
+    adjacent: tuple[bool, ...] = ()
+
+    @classmethod
+    def of_units(cls, units: Sequence[Any]) -> Bag:
+        """Concatenate text units (anything with lemmas/surfaces/adjacent)."""
+        lemmas: list[str] = []
+        surfaces: list[str] = []
+        adjacent: list[bool] = []
+        for unit in units:
+            if not unit.lemmas:
+                continue
+            if lemmas:
+                adjacent.append(False)
+            lemmas.extend(unit.lemmas)
+            surfaces.extend(unit.surfaces)
+            adjacent.extend(unit.adjacent)
+        return cls(tuple(lemmas), tuple(surfaces), tuple(adjacent))
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no content word at all."""
+        return not self.lemmas
+
+
+@dataclass
+class FeatureConfig:
+    """Feature settings (defaults chosen by `bench/themes/quality.py`)."""
+
+    n_components: int = 30
+    word_weight: float = 1.0
+    char_weight: float = 1.0
+    concept_weight: float = 1.5
+    char_ngrams: tuple[int, int] = (3, 5)
+    word_ngrams: tuple[int, int] = (1, 2)
+    max_word_features: int = 50_000
+    max_char_features: int = 100_000
+    max_fit_docs: int = 20_000
+    # The concept block is scaled by how much of the corpus the thesaurus covers: full weight at
+    # `concept_full_rate` concept words per content word, none at or below `concept_min_rate`.
+    concept_min_rate: float = 0.15
+    concept_full_rate: float = 0.35
+    # LSA coordinates are U * S**power: above 1 the leading (broad-topic) directions weigh more.
+    singular_power: float = 1.5
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict."""
+        data = asdict(self)
+        data["char_ngrams"] = list(self.char_ngrams)
+        data["word_ngrams"] = list(self.word_ngrams)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        """Inverse of `to_dict`."""
+        data = dict(data)
+        data["char_ngrams"] = tuple(data["char_ngrams"])
+        data["word_ngrams"] = tuple(data["word_ngrams"])
+        return cls(**data)
+
+
+def _identity(doc: Sequence[str]) -> Sequence[str]:
+    return doc
+
+
+def _word_docs(bags: Sequence[Bag]) -> list[list[str]]:
+    return [list(b.lemmas) for b in bags]
+
+
+def _char_docs(bags: Sequence[Bag]) -> list[str]:
+    return [" ".join(b.surfaces) for b in bags]
+
+
+def _concept_docs(bags: Sequence[Bag]) -> list[list[str]]:
+    return [concept_tokens(list(b.lemmas), list(b.surfaces)) for b in bags]
+
+
+def _word_vectorizer(cfg: FeatureConfig, min_df: int, vocabulary: Any = None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=_identity if cfg.word_ngrams == (1, 1) else "word",
+        tokenizer=_identity,
+        preprocessor=_identity,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=tuple(cfg.word_ngrams),
+        min_df=min_df,
+        max_features=cfg.max_word_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+        vocabulary=vocabulary,
+    )
+
+
+def _char_vectorizer(cfg: FeatureConfig, min_df: int, vocabulary: Any = None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=tuple(cfg.char_ngrams),
+        lowercase=False,
+        min_df=min_df,
+        max_features=cfg.max_char_features,
+        sublinear_tf=True,
+        dtype=np.float32,
+        vocabulary=vocabulary,
+    )
+
+
+def _concept_vectorizer(vocabulary: Any = None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=_identity,
+        lowercase=False,
+        sublinear_tf=True,
+        dtype=np.float32,
+        vocabulary=vocabulary,
+    )
+
+
+def concept_rate(bags: Sequence[Bag]) -> float:
+    """Concept words per content word over a corpus (how well the thesaurus covers it)."""
+    words = sum(len(b.lemmas) for b in bags)
+    if not words:
+        return 0.0
+    hits = sum(
+        1
+        for b in bags
+        for lemma, surface in zip(b.lemmas, b.surfaces, strict=True)
+        if concept_tokens([lemma], [surface])
+    )
+    return hits / words
+
+
+@dataclass
+class Featurizer:
+    """Fitted TF-IDF blocks + LSA projection."""
+
+    config: FeatureConfig = field(default_factory=FeatureConfig)
+    blocks: dict[str, TfidfVectorizer] = field(default_factory=dict)
+    weights: dict[str, float] = field(default_factory=dict)
+    components: np.ndarray | None = None  # (d, n_features) LSA basis; None = no reduction
+    concept_rate_: float = 0.0
+
+    def fit(self, bags: Sequence[Bag], seed: int = 0) -> Featurizer:
+        """Fit vectorizers and LSA on (a seeded sample of) the non-empty bags."""
+        cfg = self.config
+        docs = [b for b in bags if not b.empty]
+        if len(docs) > cfg.max_fit_docs:
+            rng = np.random.default_rng(seed)
+            pick = np.sort(rng.choice(len(docs), size=cfg.max_fit_docs, replace=False))
+            docs = [docs[i] for i in pick]
+        self.blocks, self.weights = {}, {}
+        self.components = None
+        if not docs:
+            return self
+        min_df = 2 if len(docs) >= 50 else 1
+        self.concept_rate_ = concept_rate(docs)
+        span = max(cfg.concept_full_rate - cfg.concept_min_rate, 1e-9)
+        gate = float(np.clip((self.concept_rate_ - cfg.concept_min_rate) / span, 0.0, 1.0))
+        plan: list[tuple[str, float, TfidfVectorizer, list[Any]]] = [
+            ("word", cfg.word_weight, _word_vectorizer(cfg, min_df), _word_docs(docs)),
+            ("char", cfg.char_weight, _char_vectorizer(cfg, min_df), _char_docs(docs)),
+            ("concept", cfg.concept_weight * gate, _concept_vectorizer(), _concept_docs(docs)),
+        ]
+        for name, weight, vectorizer, block_docs in plan:
+            if weight <= 0:
+                continue
+            try:
+                vectorizer.fit(block_docs)
+            except ValueError:  # empty vocabulary (e.g. every word below min_df)
+                continue
+            self.blocks[name] = vectorizer
+            self.weights[name] = weight
+        if not self.blocks:
+            return self
+        matrix = self._tfidf(docs)
+        d = min(cfg.n_components, matrix.shape[1] - 1, matrix.shape[0] - 1)
+        if d >= 2:
+            svd = TruncatedSVD(n_components=d, random_state=seed, algorithm="randomized")
+            svd.fit(matrix)
+            scale = svd.singular_values_ ** (cfg.singular_power - 1.0)
+            scale = scale / scale.max() if scale.max() > 0 else scale
+            self.components = (svd.components_ * scale[:, None]).astype(np.float32)
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        """True once at least one block has a vocabulary."""
+        return bool(self.blocks)
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the vectors `transform` returns."""
+        if self.components is not None:
+            return int(self.components.shape[0])
+        return sum(len(v.vocabulary_) for v in self.blocks.values())
+
+    def _tfidf(self, bags: Sequence[Bag]) -> sp.csr_matrix:
+        from sklearn.preprocessing import normalize
+
+        parts = []
+        for name, vectorizer in self.blocks.items():
+            if name == "word":
+                docs: list[Any] = _word_docs(bags)
+            elif name == "char":
+                docs = _char_docs(bags)
+            else:
+                docs = _concept_docs(bags)
+            parts.append(vectorizer.transform(docs) * np.float32(self.weights[name]))
+        return normalize(sp.hstack(parts, format="csr", dtype=np.float32))
+
+    def transform(self, bags: Sequence[Bag], chunk: int = 10_000) -> np.ndarray:
+        """Unit-length vectors (float32); empty bags give zero rows."""
+        out = np.zeros((len(bags), max(self.dim, 1)), dtype=np.float32)
+        if not self.fitted:
+            return out
+        for start in range(0, len(bags), chunk):
+            matrix = self._tfidf(bags[start : start + chunk])
+            if self.components is not None:
+                block = np.asarray(matrix @ self.components.T, dtype=np.float32)
+            else:
+                block = matrix.toarray()
+            norms = np.linalg.norm(block, axis=1, keepdims=True)
+            np.divide(block, norms, out=block, where=norms > 0)
+            out[start : start + len(block)] = block
+        return out
+
+    # ------------------------------------------------------------------ serialisation
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """(JSON-able metadata, arrays) that `from_state` restores."""
+        meta: dict[str, Any] = {
+            "config": self.config.to_dict(),
+            "weights": self.weights,
+            "concept_rate": self.concept_rate_,
+            "vocabularies": {},
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for name, vectorizer in self.blocks.items():
+            vocab = vectorizer.vocabulary_
+            terms = [""] * len(vocab)
+            for term, index in vocab.items():
+                terms[index] = term
+            meta["vocabularies"][name] = terms
+            arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float32)
+        if self.components is not None:
+            arrays["components"] = self.components
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Featurizer:
+        """Rebuild a fitted featurizer without refitting."""
+        cfg = FeatureConfig.from_dict(meta["config"])
+        feat = cls(config=cfg, weights={k: float(v) for k, v in meta["weights"].items()})
+        feat.concept_rate_ = float(meta.get("concept_rate", 0.0))
+        for name, terms in meta["vocabularies"].items():
+            if name == "word":
+                vocab_terms: Any = terms
+                vectorizer = _word_vectorizer(cfg, 1, vocabulary=vocab_terms)
+            elif name == "char":
+                vectorizer = _char_vectorizer(cfg, 1, vocabulary=terms)
+            else:
+                vectorizer = _concept_vectorizer(vocabulary=terms)
+            vectorizer.idf_ = arrays[f"idf_{name}"].astype(np.float64)
+            feat.blocks[name] = vectorizer
+        feat.components = arrays.get("components")
+        return feat

@@ -1,0 +1,289 @@
+"""The bridge between the database and the pure theme engine in ``nlp``.
+
+``build_themes`` feeds a scope's answers (a campaign, a wall or a prompt) to
+``nlp.ThemeModel`` with the previous run's themes and the staff's curation, and stores the
+run, its themes and the answers' memberships. ``assign_answer`` puts a newly arrived answer
+into the latest runs' themes with the stored model, so new answers show up under themes
+without a re-run. Nothing here imports Flask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.orm import Session
+
+from .errors import N_, InvalidInput
+from .models import (
+    Answer,
+    AnswerStatus,
+    Campaign,
+    Prompt,
+    Theme,
+    ThemeAssignment,
+    ThemeCuration,
+    ThemeRun,
+    Wall,
+    theme_scope_key,
+    utcnow,
+)
+
+if TYPE_CHECKING:
+    from nlp import ThemeModel
+
+log = logging.getLogger(__name__)
+
+#: Fitted models kept in memory, by the SHA-1 of their bytes (runs never change).
+_MODEL_CACHE: OrderedDict[str, ThemeModel] = OrderedDict()
+_MODEL_CACHE_SIZE = 8
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a theme run covers: a whole campaign, one wall, or one prompt."""
+
+    campaign_id: int
+    wall_id: int | None = None
+    prompt_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The scope's stable key (stored on runs and curations)."""
+        return theme_scope_key(self.campaign_id, self.wall_id, self.prompt_id)
+
+    def covers(self, answer: Answer, campaign_id: int) -> bool:
+        """Whether ``answer`` (of ``campaign_id``) belongs to this scope."""
+        return (
+            campaign_id == self.campaign_id
+            and (self.wall_id is None or answer.wall_id == self.wall_id)
+            and (self.prompt_id is None or answer.prompt_id == self.prompt_id)
+        )
+
+
+def resolve_scope(
+    session: Session, campaign: Campaign, wall_slug: str | None = None, prompt_id: int | None = None
+) -> Scope:
+    """Check that the wall and prompt belong to the campaign and return the scope."""
+    wall_id = None
+    if wall_slug is not None:
+        wall = session.scalars(
+            select(Wall).where(Wall.slug == wall_slug, Wall.campaign_id == campaign.id)
+        ).first()
+        if wall is None:
+            raise InvalidInput(N_("This wall is not part of the campaign."), code="invalid_wall")
+        wall_id = wall.id
+    if prompt_id is not None:
+        prompt = session.get(Prompt, prompt_id)
+        if prompt is None or prompt.wall.campaign_id != campaign.id:
+            raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
+        if wall_id is not None and prompt.wall_id != wall_id:
+            raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
+        wall_id = prompt.wall_id
+    return Scope(campaign.id, wall_id, prompt_id)
+
+
+def answers_in_scope(scope: Scope) -> Select[tuple[Answer]]:
+    """The answers a run of ``scope`` clusters: everything not hidden by a moderator."""
+    stmt = (
+        select(Answer)
+        .join(Wall, Answer.wall_id == Wall.id)
+        .where(Wall.campaign_id == scope.campaign_id, Answer.status != AnswerStatus.HIDDEN)
+        .order_by(Answer.id)
+    )
+    if scope.wall_id is not None:
+        stmt = stmt.where(Answer.wall_id == scope.wall_id)
+    if scope.prompt_id is not None:
+        stmt = stmt.where(Answer.prompt_id == scope.prompt_id)
+    return stmt
+
+
+def latest_run(session: Session, scope_key: str) -> ThemeRun | None:
+    """The newest run of a scope."""
+    return session.scalars(
+        select(ThemeRun).where(ThemeRun.scope_key == scope_key).order_by(ThemeRun.id.desc())
+    ).first()
+
+
+def curation_for(session: Session, scope: Scope) -> ThemeCuration:
+    """The staff's curation of a scope (created empty on first use, not committed)."""
+    curation = session.scalars(
+        select(ThemeCuration).where(ThemeCuration.scope_key == scope.key)
+    ).first()
+    if curation is None:
+        curation = ThemeCuration(
+            campaign_id=scope.campaign_id, scope_key=scope.key, data={}, descriptions={}
+        )
+        session.add(curation)
+    return curation
+
+
+def _previous_themes(run: ThemeRun | None, session: Session) -> list:
+    from nlp import Theme as EngineTheme
+
+    if run is None:
+        return []
+    members: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(ThemeAssignment.theme_id, ThemeAssignment.answer_id).where(
+            ThemeAssignment.run_id == run.id, ThemeAssignment.source != "transform"
+        )
+    )
+    for theme_id, answer_id in rows:
+        members.setdefault(theme_id, []).append(str(answer_id))
+    return [
+        EngineTheme(
+            id=t.key,
+            label=t.label,
+            terms=list(t.terms),
+            answer_ids=members.get(t.id, []),
+            representative_ids=[str(a) for a in t.representative_ids],
+            size=t.size,
+            auto_label=t.auto_label,
+            hidden=t.hidden,
+        )
+        for t in run.themes
+    ]
+
+
+def build_themes(
+    session: Session,
+    scope: Scope,
+    *,
+    n_themes: int | str = "auto",
+    seed: int = 0,
+) -> ThemeRun:
+    """Run the theme engine over the scope's answers and store the run (committed)."""
+    from nlp import Curation, ThemeModel
+
+    answers = list(session.scalars(answers_in_scope(scope)))
+    previous = latest_run(session, scope.key)
+    curation = curation_for(session, scope)
+    model = ThemeModel(n_themes=n_themes, seed=seed).fit(
+        [a.text for a in answers],
+        ids=[str(a.id) for a in answers],
+        previous=_previous_themes(previous, session),
+        curation=Curation.from_dict(curation.data or {}),
+    )
+    run = ThemeRun(
+        campaign_id=scope.campaign_id,
+        wall_id=scope.wall_id,
+        prompt_id=scope.prompt_id,
+        scope_key=scope.key,
+        n_answers=len(answers),
+        requested_themes=str(n_themes),
+        seed=seed,
+        model=model.to_bytes(),
+    )
+    session.add(run)
+    by_key: dict[str, Theme] = {}
+    for position, engine_theme in enumerate(model.themes_):
+        theme = Theme(
+            key=engine_theme.id,
+            position=position,
+            label=engine_theme.label[:200],
+            auto_label=(engine_theme.auto_label or engine_theme.label)[:200],
+            description=(curation.descriptions or {}).get(engine_theme.id, ""),
+            terms=list(engine_theme.terms),
+            size=engine_theme.size,
+            representative_ids=[int(a) for a in engine_theme.representative_ids],
+            hidden=engine_theme.hidden,
+        )
+        run.themes.append(theme)
+        by_key[theme.key] = theme
+    session.flush()
+    rows = [
+        {"theme_id": by_key[key].id, "answer_id": int(answer_id), "run_id": run.id}
+        for answer_id, keys in model.assignments_.items()
+        for key in keys
+        if key in by_key
+    ]
+    if rows:
+        session.execute(ThemeAssignment.__table__.insert(), rows)
+    curation.updated_at = utcnow()
+    session.commit()
+    return run
+
+
+def _load_model(run: ThemeRun) -> ThemeModel:
+    from nlp import ThemeModel
+
+    data = run.model
+    digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+    model = _MODEL_CACHE.get(digest)
+    if model is None:
+        model = ThemeModel.from_bytes(data)
+        _MODEL_CACHE[digest] = model
+        while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+            _MODEL_CACHE.popitem(last=False)
+    else:
+        _MODEL_CACHE.move_to_end(digest)
+    return model
+
+
+def latest_runs_covering(session: Session, answer: Answer) -> list[ThemeRun]:
+    """The newest run of every scope that includes ``answer``."""
+    wall = answer.wall
+    keys = {
+        theme_scope_key(wall.campaign_id, None, None),
+        theme_scope_key(wall.campaign_id, wall.id, None),
+        theme_scope_key(wall.campaign_id, wall.id, answer.prompt_id),
+    }
+    newest = (
+        select(func.max(ThemeRun.id))
+        .where(ThemeRun.scope_key.in_(keys))
+        .group_by(ThemeRun.scope_key)
+    )
+    return list(session.scalars(select(ThemeRun).where(ThemeRun.id.in_(newest))))
+
+
+def assign_answer(session: Session, answer: Answer) -> list[Theme]:
+    """Assign a new answer to the themes of the latest runs that cover it (committed)."""
+    assigned: list[Theme] = []
+    for run in latest_runs_covering(session, answer):
+        keys = _load_model(run).transform([answer.text])[0]
+        themes = {t.key: t for t in run.themes}
+        session.execute(
+            delete(ThemeAssignment).where(
+                ThemeAssignment.run_id == run.id, ThemeAssignment.answer_id == answer.id
+            )
+        )
+        for key in keys:
+            if key in themes and not themes[key].hidden:
+                session.add(
+                    ThemeAssignment(
+                        theme_id=themes[key].id,
+                        answer_id=answer.id,
+                        run_id=run.id,
+                        source="transform",
+                    )
+                )
+                assigned.append(themes[key])
+    session.commit()
+    return assigned
+
+
+def assign_on_arrival(session: Session, answer: Answer) -> None:
+    """Best effort: put a just-stored answer under the latest themes; never raises."""
+    try:
+        has_runs = session.scalar(
+            select(func.count())
+            .select_from(ThemeRun)
+            .where(ThemeRun.campaign_id == answer.wall.campaign_id)
+        )
+        if has_runs:
+            assign_answer(session, answer)
+    except Exception:  # the answer is stored; a theme can be assigned at the next run
+        session.rollback()
+        log.exception("could not assign answer %s to themes", answer.id)
+
+
+def theme_members(run_id: int) -> Select[tuple[int, int, str]]:
+    """(theme id, answer id, source) of a run's memberships."""
+    return select(
+        ThemeAssignment.theme_id, ThemeAssignment.answer_id, ThemeAssignment.source
+    ).where(ThemeAssignment.run_id == run_id)
