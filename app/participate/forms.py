@@ -33,6 +33,18 @@ assert set(ROLE_LABELS) == set(ROLE_CODES)
 assert set(AGE_GROUP_LABELS) == set(AGE_GROUP_CODES)
 
 
+class OptionalSelectField(SelectField):
+    """A skippable select: missing or empty means "prefer not to say"; anything else must be
+    one of the choices."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = valuelist[0] if valuelist else ""
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        if self.data and self.data not in {value for value, _label in self.choices or []}:
+            raise ValidationError(_("Choose one of the options."))
+
+
 def _answer_text(_form: FlaskForm, field: TextAreaField) -> None:
     try:
         field.data = clean_answer_text(field.data or "")
@@ -49,9 +61,9 @@ class AnswerForm(FlaskForm):
         validators=[InputRequired(message=_l("Choose one of the questions."))],
     )
     text = TextAreaField(_l("Your answer"), validators=[_answer_text])
-    role = SelectField(_l("I am"), validate_choice=True)
-    age_group = SelectField(_l("Age"), validate_choice=True)
-    area = SelectField(_l("Where do you live?"), validate_choice=True)
+    role = OptionalSelectField(_l("I am"))
+    age_group = OptionalSelectField(_l("Age"))
+    area = OptionalSelectField(_l("Where do you live?"))
     client_submission_id = HiddenField()
     submit = SubmitField(_l("Send answer"))
 

@@ -1,11 +1,24 @@
-"""Views of the participant pages (work without JavaScript)."""
+"""Views of the participant pages (work without JavaScript; enhanced by static scripts)."""
 
 from __future__ import annotations
 
+import io
 import secrets
 import uuid
 
-from flask import abort, g, redirect, render_template, request, session, url_for
+import segno
+from flask import (
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,15 +26,22 @@ from werkzeug.wrappers import Response
 
 from surveys import operations
 from surveys.errors import DomainError, WallClosed, WallNotOpen
-from surveys.models import Answer, Channel, Wall
-from surveys.reads import wall_notes
+from surveys.models import Answer, Channel, Prompt, Wall
+from surveys.reads import agree_count, agreed_answer_ids, wall_notes, wall_replies
 
 from ..extensions import csrf, db
 from . import bp
+from .assets import asset_url, assets_version
 from .forms import AnswerForm
 
 DEVICE_COOKIE = "stemmer_device"
 MY_ANSWERS_KEPT = 20
+NOTES_PER_PAGE = 30
+
+
+@bp.app_template_global("asset_url")
+def _asset_url(filename: str) -> str:
+    return asset_url(filename)
 
 
 def _load_wall(slug: str) -> Wall:
@@ -30,11 +50,19 @@ def _load_wall(slug: str) -> Wall:
     return wall
 
 
+def _chosen_prompt(wall: Wall) -> Prompt | None:
+    chosen = request.args.get("prompt", type=int)
+    return next((p for p in wall.prompts if p.id == chosen), None)
+
+
 def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseReturnValue:
     page = request.args.get("side", default=1, type=int) or 1
     page = max(1, min(page, 1000))
-    per_page = 30
+    per_page = current_app.config.get("NOTES_PER_PAGE", NOTES_PER_PAGE)
     notes = wall_notes(db.session, wall.id, limit=page * per_page)
+    agreed = agreed_answer_ids(
+        db.session, request.cookies.get(DEVICE_COOKIE), [n.id for n in notes.notes]
+    )
     prompts = {p.id: p for p in wall.prompts}
     closed_message = None
     if wall.has_closed():
@@ -49,7 +77,9 @@ def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseRet
             wall=wall,
             form=form,
             notes=notes,
+            agreed=agreed,
             prompts=prompts,
+            replies=wall_replies(db.session, wall.id),
             page=page,
             closed_message=closed_message,
         ),
@@ -62,8 +92,8 @@ def wall(slug: str) -> ResponseReturnValue:
     """The wall: its questions, the answer form and the approved answers."""
     wall = _load_wall(slug)
     form = AnswerForm(wall, formdata=None)
-    chosen = request.args.get("prompt", type=int)
-    form.prompt_id.data = chosen if chosen in {p.id for p in wall.prompts} else wall.prompts[0].id
+    chosen = _chosen_prompt(wall)
+    form.prompt_id.data = (chosen or wall.prompts[0]).id if wall.prompts else None
     form.client_submission_id.data = uuid.uuid4().hex
     return _render_wall(wall, form)
 
@@ -103,6 +133,15 @@ def answer(slug: str) -> ResponseReturnValue:
     return redirect(url_for(".thanks", slug=wall.slug, svar=result.answer.id), code=303)
 
 
+def next_prompt(wall: Wall, answered_id: int) -> Prompt | None:
+    """The prompt after ``answered_id`` in the wall's order (wrapping), if there is another."""
+    prompts = list(wall.prompts)
+    ids = [p.id for p in prompts]
+    if answered_id not in ids or len(prompts) < 2:
+        return None
+    return prompts[(ids.index(answered_id) + 1) % len(prompts)]
+
+
 @bp.get("/w/<slug>/tak")
 def thanks(slug: str) -> ResponseReturnValue:
     """The thank-you page, showing the participant's own answer back to them."""
@@ -113,21 +152,40 @@ def thanks(slug: str) -> ResponseReturnValue:
         answer = db.session.get(Answer, answer_id)
     if answer is None or answer.wall_id != wall.id:
         return redirect(url_for(".wall", slug=wall.slug))
-    return render_template("participate/thanks.html", wall=wall, answer=answer)
+    following = next_prompt(wall, answer.prompt_id)
+    others = [p for p in wall.prompts if p.id not in (answer.prompt_id, following and following.id)]
+    response = make_response(
+        render_template(
+            "participate/thanks.html", wall=wall, answer=answer, next=following, others=others
+        )
+    )
+    # The page shows the participant's own text: never keep it in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.post("/w/<slug>/svar/<int:answer_id>/enig")
 def agree(slug: str, answer_id: int) -> ResponseReturnValue:
-    """Add this device's "enig" to a note (once per device; no login)."""
+    """Add this device's "enig" to a note (once per device; no login).
+
+    Answers JSON ``{"agree_count", "agreed"}`` to scripts asking for JSON, else redirects
+    back to the note.
+    """
     wall = _load_wall(slug)
     answer = db.session.get(Answer, answer_id)
     if answer is None or answer.wall_id != wall.id:
         abort(404)
     device = request.cookies.get(DEVICE_COOKIE) or secrets.token_urlsafe(16)
     operations.add_reaction(db.session, answer, device)
-    response: Response = redirect(
-        url_for(".wall", slug=wall.slug, _anchor=f"svar-{answer.id}"), code=303
-    )
+    response: Response
+    if _wants_json():
+        response = jsonify(agree_count=agree_count(db.session, answer.id), agreed=True)
+    else:
+        response = redirect(url_for(".wall", slug=wall.slug, _anchor=f"svar-{answer.id}"), code=303)
     response.set_cookie(
         DEVICE_COOKIE,
         device,
@@ -136,4 +194,54 @@ def agree(slug: str, answer_id: int) -> ResponseReturnValue:
         samesite="Lax",
         secure=request.is_secure,
     )
+    return response
+
+
+def wall_link(wall: Wall, prompt: Prompt | None = None) -> str:
+    """The absolute link a QR code leads to (optionally to one prompt)."""
+    if prompt is not None:
+        return url_for("participate.wall", slug=wall.slug, prompt=prompt.id, _external=True)
+    return url_for("participate.wall", slug=wall.slug, _external=True)
+
+
+@bp.get("/w/<slug>/qr.svg")
+def qr_code(slug: str) -> ResponseReturnValue:
+    """The wall's QR code as SVG (``?prompt=<id>`` leads to one prompt)."""
+    wall = _load_wall(slug)
+    link = wall_link(wall, _chosen_prompt(wall))
+    buffer = io.BytesIO()
+    segno.make(link, error="m", micro=False).save(
+        buffer,
+        kind="svg",
+        scale=1,
+        border=4,
+        xmldecl=False,
+        omitsize=True,
+        dark="#000",
+        light="#fff",
+        title=_("QR code for %(url)s", url=link),
+    )
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.get("/w/<slug>/poster")
+def poster(slug: str) -> ResponseReturnValue:
+    """A printable A4 poster with the wall's question and its QR code."""
+    wall = _load_wall(slug)
+    prompt = _chosen_prompt(wall)
+    return render_template(
+        "participate/poster.html", wall=wall, prompt=prompt, link=wall_link(wall, prompt)
+    )
+
+
+@bp.get("/sw.js")
+def service_worker() -> ResponseReturnValue:
+    """The service worker (at the site root so it may control /w/ and /kiosk/ pages)."""
+    path = f"{current_app.static_folder}/js/sw.js"
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read().replace("__VERSION__", assets_version())
+    response = Response(source, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
     return response

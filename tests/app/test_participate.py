@@ -5,12 +5,21 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys.models import Answer, AnswerStatus, Channel, Moderation, utcnow
+from surveys.models import (
+    Answer,
+    AnswerStatus,
+    Channel,
+    Moderation,
+    RetentionAction,
+    WallReply,
+    utcnow,
+)
 from tests.factories import make_answer, make_wall
 
 
@@ -163,7 +172,7 @@ def test_unknown_wall_is_a_friendly_404(client: FlaskClient) -> None:
     response = client.get("/w/findes-ikke")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
-    assert "Denne væg findes ikke." in html
+    assert re.search(r"(Denne væg|Væggen) findes ikke\.", html)  # wording is the lead's
     assert '<html lang="da">' in html
 
 
@@ -232,3 +241,141 @@ def test_language_switch_offers_only_the_other_language(
     html = client.get(f"/w/{wall.slug}").get_data(as_text=True)
     assert 'href="?lang=en"' in html
     assert 'href="?lang=da"' not in html
+
+
+# --- issue 3: replies, privacy, guided flow, "enig" for scripts, assets, CSP readiness ---
+
+
+def test_replies_from_staff_are_shown_at_the_top(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session)
+    session.add_all(
+        [
+            WallReply(wall_id=wall.id, text="Vi har hørt jer: flere bænke kommer i maj."),
+            WallReply(wall_id=wall.id, text="Skjult svar fra personalet", is_hidden=True),
+        ]
+    )
+    session.commit()
+    html = client.get(f"/w/{wall.slug}").get_data(as_text=True)
+    assert "Det gør vi med jeres svar" in html
+    assert html.index("flere bænke kommer i maj") < html.index('<form method="post"')
+    assert "Skjult svar fra personalet" not in html
+
+
+@pytest.mark.parametrize(
+    ("months", "action", "expected"),
+    [
+        (24, RetentionAction.DELETE, "Svarene slettes 24 måneder efter, de er givet."),
+        (1, RetentionAction.ANONYMISE, "Efter 1 måned fjerner vi det, du har fortalt om dig selv"),
+        (None, RetentionAction.ANONYMISE, "Svarene gemmes, så længe kampagnen har brug for dem"),
+    ],
+)
+def test_privacy_notice_says_how_long_answers_are_kept(
+    client: FlaskClient,
+    session: Session,
+    months: int | None,
+    action: RetentionAction,
+    expected: str,
+) -> None:
+    wall = make_wall(session)
+    wall.campaign.retention_months = months
+    wall.campaign.retention_action = action
+    session.commit()
+    html = client.get(f"/w/{wall.slug}").get_data(as_text=True)
+    assert "Dit svar er anonymt" in html
+    assert expected in html
+    assert "Skriv ikke navne eller CPR-numre" in html
+
+
+def test_link_to_one_prompt_preselects_it(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session)
+    html = client.get(f"/w/{wall.slug}?prompt={wall.prompts[1].id}").get_data(as_text=True)
+    assert re.search(rf'<input[^>]*checked[^>]*value="{wall.prompts[1].id}"', html)
+    assert not re.search(rf'<input[^>]*checked[^>]*value="{wall.prompts[0].id}"', html)
+
+
+def test_thanks_page_leads_to_the_next_question(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, prompts=("Første?", "Anden?", "Tredje?"))
+    response = client.post(f"/w/{wall.slug}", data=_form(wall))  # answers the second prompt
+    thanks = client.get(response.headers["Location"])
+    assert thanks.headers["Cache-Control"] == "no-store"
+    html = thanks.get_data(as_text=True)
+    assert "Næste spørgsmål" in html
+    next_link = f'href="/w/{wall.slug}?prompt={wall.prompts[2].id}#answer-section">Tredje?'
+    assert next_link in html
+    assert f'href="/w/{wall.slug}?prompt={wall.prompts[0].id}#answer-section">Første?' in html
+
+
+def test_optional_questions_may_be_left_out_entirely(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session)
+    data = {k: v for k, v in _form(wall).items() if k not in ("role", "age_group", "area")}
+    assert client.post(f"/w/{wall.slug}", data=data).status_code == 303
+    assert _answers(session)[0].profile == {}
+    bad = client.post(
+        f"/w/{wall.slug}", data=_form(wall, role="king", client_submission_id="x" * 9)
+    )
+    assert bad.status_code == 400
+    assert "Vælg en af mulighederne." in bad.get_data(as_text=True)
+
+
+def test_agree_answers_json_to_scripts_and_marks_the_button(
+    client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session)
+    answer = make_answer(session, wall)
+    url = f"/w/{wall.slug}/svar/{answer.id}/enig"
+    first = client.post(url, headers={"Accept": "application/json"})
+    assert first.status_code == 200
+    assert first.get_json() == {"agree_count": 1, "agreed": True}
+    again = client.post(url, headers={"Accept": "application/json"})
+    assert again.get_json() == {"agree_count": 1, "agreed": True}
+    html = client.get(f"/w/{wall.slug}").get_data(as_text=True)
+    assert 'aria-pressed="true"' in html
+    stranger = client.application.test_client().get(f"/w/{wall.slug}").get_data(as_text=True)
+    assert 'aria-pressed="false"' in stranger
+
+
+def test_assets_are_versioned_and_the_service_worker_is_served(
+    client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session)
+    html = client.get(f"/w/{wall.slug}").get_data(as_text=True)
+    assert re.search(r'href="/static/css/stemmer\.css\?v=[0-9a-f]{10}"', html)
+    assert re.search(r'<script defer src="/static/js/wall\.js\?v=[0-9a-f]{10}"></script>', html)
+    assert 'data-sw="/sw.js"' in html
+    assert 'data-api="/api/v1/walls/' in html
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    source = worker.get_data(as_text=True)
+    assert "__VERSION__" not in source
+    assert re.search(r"var CACHE = 'stemmer-[0-9a-f]{12}';", source)
+
+
+def test_participant_pages_have_no_inline_scripts_or_handlers(
+    client: FlaskClient, session: Session
+) -> None:
+    """Ready for a strict Content-Security-Policy: scripts only from static files."""
+    from surveys.kiosk import create_device
+
+    wall = make_wall(session, moderation=Moderation.POST)
+    make_answer(session, wall)
+    device = create_device(session, wall, "Kiosk")
+    posted = client.post(f"/w/{wall.slug}", data=_form(wall))
+    pages = [
+        f"/w/{wall.slug}",
+        posted.headers["Location"],
+        f"/w/{wall.slug}/poster",
+        f"/kiosk/{wall.slug}?device={device.token}",
+        f"/kiosk/{wall.slug}?device=ukendt",
+        f"/live/{wall.slug}",
+        "/w/findes-ikke",
+        "/tilgaengelighed",
+    ]
+    for page in pages:
+        html = client.get(page).get_data(as_text=True)
+        assert "<html" in html, page
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page
+        assert not re.search(r"\son[a-z]+\s*=", html), page
+        assert "style=" not in html, page
+        assert "https://" not in html and "//cdn" not in html, page

@@ -1,0 +1,205 @@
+"""Views of the kiosk: ``/kiosk/<slug>?device=<token>``.
+
+The device token in the URL is the kiosk's only credential. It can do nothing but answer on
+its wall, and because a cross-site page cannot know it, the kiosk's form and its JSON
+endpoint need no CSRF token (a kiosk page stays open for days; a session-bound token
+would expire under it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from surveys import kiosk as kiosks
+from surveys import operations
+from surveys.errors import N_, DomainError, InvalidInput, NotFound, WallClosed, WallNotOpen
+from surveys.models import KioskDevice, Wall
+
+from ..config import LANGUAGES
+from ..extensions import csrf, db
+from ..participate.forms import AnswerForm
+from . import bp
+
+DEVICE_HEADER = "X-Kiosk-Device"
+#: Seconds the thank-you screen stays before the kiosk starts over (at most the idle time).
+THANKS_SECONDS = 10
+
+
+def _load(slug: str, token: str | None) -> tuple[Wall, KioskDevice]:
+    wall = operations.get_wall(db.session, slug)
+    g.wall_language = wall.language
+    device = kiosks.active_device(db.session, wall, token)
+    return wall, device
+
+
+def _invalid(error: DomainError) -> ResponseReturnValue:
+    return (
+        render_template("kiosk/invalid.html", message=_(error.message, **error.params)),
+        error.status,
+    )
+
+
+def _render(wall: Wall, device: KioskDevice, form: AnswerForm, status: int = 200) -> Any:
+    closed_message = None
+    if wall.has_closed():
+        closed_message = _("This wall has closed. Thank you to everyone who answered.")
+    elif not wall.is_open():
+        closed_message = _("This wall has not opened yet. Please come back later.")
+    locale = str(get_locale() or wall.language)
+    reset_url = None
+    if locale != wall.language:
+        reset_url = url_for(".kiosk", slug=wall.slug, device=device.token, lang=wall.language)
+    return (
+        render_template(
+            "kiosk/kiosk.html",
+            wall=wall,
+            device=device,
+            form=form,
+            closed_message=closed_message,
+            thanks_seconds=min(THANKS_SECONDS, device.idle_seconds),
+            reset_url=reset_url,
+        ),
+        status,
+    )
+
+
+@bp.get("/<slug>")
+def kiosk(slug: str) -> ResponseReturnValue:
+    """The kiosk page for one device."""
+    try:
+        wall, device = _load(slug, request.args.get("device"))
+    except NotFound as error:
+        if error.code == "wall_not_found":
+            raise
+        return _invalid(error)
+    kiosks.touch_device(db.session, device)
+    form = AnswerForm(wall, formdata=None, meta={"csrf": False})
+    form.client_submission_id.data = uuid.uuid4().hex
+    response, status = _render(wall, device, form)
+    return response, status, {"Cache-Control": "no-cache"}
+
+
+@bp.post("/<slug>")
+@csrf.exempt
+def answer(slug: str) -> ResponseReturnValue:
+    """The kiosk's plain form (without JavaScript): store, then thank and start over."""
+    try:
+        wall, device = _load(slug, request.form.get("device") or request.args.get("device"))
+    except NotFound as error:
+        if error.code == "wall_not_found":
+            raise
+        return _invalid(error)
+    form = AnswerForm(wall, meta={"csrf": False})
+    if not form.client_submission_id.data:
+        form.client_submission_id.data = uuid.uuid4().hex
+    if not form.validate():
+        return _render(wall, device, form, 400)
+    try:
+        kiosks.submit_kiosk_answer(
+            db.session,
+            device,
+            prompt_id=form.prompt_id.data,
+            text=form.text.data,
+            client_submission_id=form.client_submission_id.data,
+            profile=form.profile(),
+            language=str(get_locale() or wall.language),
+        )
+    except (WallClosed, WallNotOpen):
+        return _render(wall, device, form, 410 if wall.has_closed() else 403)
+    except DomainError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return _render(wall, device, form, error.status)
+    return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
+
+
+@bp.get("/<slug>/tak")
+def thanks(slug: str) -> ResponseReturnValue:
+    """Thanks after the plain form; shows nothing of the answer (the next person is near)."""
+    try:
+        wall, device = _load(slug, request.args.get("device"))
+    except NotFound as error:
+        if error.code == "wall_not_found":
+            raise
+        return _invalid(error)
+    return render_template("kiosk/thanks.html", wall=wall, device=device)
+
+
+def _json_error(error: DomainError) -> ResponseReturnValue:
+    message = _(error.message, **error.params)
+    return jsonify(error={"code": error.code, "message": message}), error.status
+
+
+@bp.post("/<slug>/answers")
+@csrf.exempt
+def post_answer(slug: str) -> ResponseReturnValue:
+    """JSON answers from the kiosk's script (and its offline outbox).
+
+    Needs the device token in the ``X-Kiosk-Device`` header. Body: ``{prompt_id, text,
+    client_submission_id, profile}``. 201 when stored, 200 for a retry, errors as in the API.
+    """
+    try:
+        wall = operations.get_wall(db.session, slug)
+        g.wall_language = wall.language
+        device = kiosks.active_device(db.session, wall, request.headers.get(DEVICE_HEADER))
+        payload = request.get_json(silent=True) if request.is_json else None
+        if not isinstance(payload, dict):
+            raise InvalidInput(N_("The body must be a JSON object."), code="invalid_json")
+        unknown = set(payload) - {"prompt_id", "text", "client_submission_id", "profile"}
+        if unknown:
+            raise InvalidInput(
+                N_("Unknown field: %(field)s."), code="unknown_field", field=sorted(unknown)[0][:40]
+            )
+        language = request.headers.get("Content-Language", "").strip().lower()[:2]
+        result = kiosks.submit_kiosk_answer(
+            db.session,
+            device,
+            prompt_id=payload.get("prompt_id"),
+            text=payload.get("text"),
+            client_submission_id=payload.get("client_submission_id"),
+            profile=payload.get("profile"),
+            language=language if language in LANGUAGES else wall.language,
+        )
+    except DomainError as error:
+        return _json_error(error)
+    answer = result.answer
+    body = {
+        "id": answer.id,
+        "client_submission_id": answer.client_submission_id,
+        "prompt_id": answer.prompt_id,
+        "status": answer.status.value,
+        "created_at": answer.created_at.isoformat(),
+    }
+    return jsonify(body), 201 if result.created else 200
+
+
+@bp.get("/<slug>/manifest.webmanifest")
+def manifest(slug: str) -> ResponseReturnValue:
+    """A web app manifest, so that a tablet can open the kiosk full-screen from its home
+    screen."""
+    try:
+        wall, device = _load(slug, request.args.get("device"))
+    except NotFound as error:
+        if error.code == "wall_not_found":
+            raise
+        return _json_error(error)
+    start = url_for(".kiosk", slug=wall.slug, device=device.token)
+    document = {
+        "name": wall.title,
+        "short_name": wall.title[:12],
+        "start_url": start,
+        "scope": url_for(".kiosk", slug=wall.slug),
+        "display": "fullscreen",
+        "orientation": "any",
+        "background_color": "#f3f1ec",
+        "theme_color": "#0b5c4a",
+        "lang": wall.language,
+    }
+    response = jsonify(document)
+    response.mimetype = "application/manifest+json"
+    return response

@@ -1,0 +1,205 @@
+"""The projector view ``/live/<slug>``: approved answers appear within seconds.
+
+New answers reach the page by server-sent events (``/events``); a page whose event stream
+fails falls back to polling ``/updates``. A stream lasts at most ``LIVE_STREAM_SECONDS``
+and then ends; the browser's EventSource reconnects by itself and resumes from the last
+event id, so no worker thread is held for ever. ``LIVE_MAX_STREAMS`` caps the streams of
+one process; beyond it the page is told (503) to poll instead.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import current_app, g, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from surveys import operations
+from surveys.live import LiveChanges, LiveNote, changes_since, from_millis, latest_notes, to_millis
+from surveys.models import Prompt, Wall, utcnow
+from surveys.reads import wall_replies
+
+from ..extensions import db
+from . import bp
+
+DEFAULTS: dict[str, Any] = {
+    "LIVE_STREAM_SECONDS": 55.0,
+    "LIVE_POLL_SECONDS": 1.0,
+    "LIVE_HEARTBEAT_SECONDS": 15.0,
+    "LIVE_MAX_STREAMS": 4,
+    "LIVE_NOTES_SHOWN": 24,
+}
+
+_streams_lock = threading.Lock()
+_open_streams = 0
+
+
+def _setting(name: str) -> Any:
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+def _load_wall(slug: str) -> Wall:
+    wall = operations.get_wall(db.session, slug)
+    g.wall_language = wall.language
+    return wall
+
+
+def _prompt_filter(wall: Wall) -> Prompt | None:
+    chosen = request.args.get("prompt", type=int)
+    return next((p for p in wall.prompts if p.id == chosen), None)
+
+
+def _note_json(note: LiveNote, prompts: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "prompt_id": note.prompt_id,
+        "prompt": prompts.get(note.prompt_id, ""),
+        "text": note.text,
+        "created_at": note.created_at.isoformat(),
+        "version": note.version,
+    }
+
+
+def _changes_json(changes: LiveChanges, prompts: dict[int, str]) -> dict[str, Any]:
+    return {
+        "cursor": to_millis(changes.cursor),
+        "notes": [_note_json(n, prompts) for n in changes.notes],
+        "removed": changes.removed,
+    }
+
+
+@bp.get("/<slug>")
+def live(slug: str) -> ResponseReturnValue:
+    """The projector page: the newest approved answers, updated live."""
+    wall = _load_wall(slug)
+    prompt = _prompt_filter(wall)
+    now = utcnow()
+    notes = latest_notes(
+        db.session,
+        wall.id,
+        prompt_id=prompt.id if prompt else None,
+        limit=_setting("LIVE_NOTES_SHOWN"),
+    )
+    prompt_id = prompt.id if prompt else None
+    return render_template(
+        "live/live.html",
+        wall=wall,
+        prompt=prompt,
+        prompts={p.id: p for p in wall.prompts},
+        notes=notes,
+        cursor=to_millis(now),
+        events_url=url_for(".events", slug=wall.slug, prompt=prompt_id),
+        updates_url=url_for(".updates", slug=wall.slug, prompt=prompt_id),
+        wall_url=url_for("participate.wall", slug=wall.slug, _external=True),
+        replies=wall_replies(db.session, wall.id, limit=1),
+        max_notes=_setting("LIVE_NOTES_SHOWN"),
+    )
+
+
+def _since() -> Any:
+    raw = request.headers.get("Last-Event-ID") or request.args.get("since")
+    return from_millis(raw) or utcnow()
+
+
+@bp.get("/<slug>/updates")
+def updates(slug: str) -> ResponseReturnValue:
+    """Polling fallback: what changed since ``since`` (a cursor from the page or last poll)."""
+    wall = _load_wall(slug)
+    prompt = _prompt_filter(wall)
+    changes = changes_since(db.session, wall.id, _since(), prompt_id=prompt.id if prompt else None)
+    response = jsonify(_changes_json(changes, {p.id: p.text for p in wall.prompts}))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _event(name: str, data: Any, event_id: int | None = None) -> str:
+    head = f"event: {name}\n"
+    if event_id is not None:
+        head += f"id: {event_id}\n"
+    return f"{head}data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def stream_changes(
+    engine: Engine,
+    wall_id: int,
+    prompt_id: int | None,
+    prompts: dict[int, str],
+    since: Any,
+    *,
+    duration: float,
+    poll: float,
+    heartbeat: float,
+) -> Iterator[str]:
+    """Server-sent events for a wall until ``duration`` seconds have passed.
+
+    Each poll uses its own short database session, so no transaction stays open while the
+    stream waits.
+    """
+    global _open_streams
+    with _streams_lock:
+        _open_streams += 1
+    try:
+        yield "retry: 2000\n\n"
+        started = time.monotonic()
+        cursor = since
+        sent: dict[int, str] = {}
+        last_beat = 0.0
+        first = True
+        while True:
+            try:
+                with Session(engine) as session:
+                    changes = changes_since(session, wall_id, cursor, prompt_id=prompt_id)
+            except SQLAlchemyError:
+                return  # the database went away: end the stream, the browser reconnects
+            cursor = changes.cursor
+            event_id = to_millis(cursor)
+            for note in changes.notes:
+                if sent.get(note.id) != note.version:
+                    sent[note.id] = note.version
+                    yield _event("note", _note_json(note, prompts), event_id)
+            for answer_id in changes.removed:
+                if sent.get(answer_id) != "removed":
+                    sent[answer_id] = "removed"
+                    yield _event("remove", {"id": answer_id}, event_id)
+            now = time.monotonic()
+            if first or now - last_beat >= heartbeat:
+                yield _event("ping", {"cursor": event_id}, event_id)
+                last_beat = now
+                first = False
+            if now - started + poll > duration:
+                return
+            time.sleep(poll)
+    finally:
+        with _streams_lock:
+            _open_streams -= 1
+
+
+@bp.get("/<slug>/events")
+def events(slug: str) -> ResponseReturnValue:
+    """Server-sent events: ``note`` (show or update), ``remove`` (take down), ``ping``."""
+    wall = _load_wall(slug)
+    prompt = _prompt_filter(wall)
+    if _open_streams >= _setting("LIVE_MAX_STREAMS"):
+        return Response("busy: poll /updates instead\n", status=503, headers={"Retry-After": "30"})
+    generator = stream_changes(
+        db.engine,
+        wall.id,
+        prompt.id if prompt else None,
+        {p.id: p.text for p in wall.prompts},
+        _since(),
+        duration=float(_setting("LIVE_STREAM_SECONDS")),
+        poll=float(_setting("LIVE_POLL_SECONDS")),
+        heartbeat=float(_setting("LIVE_HEARTBEAT_SECONDS")),
+    )
+    response = Response(generator, mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache, no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response

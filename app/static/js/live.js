@@ -1,0 +1,119 @@
+/* Live wall: new approved answers by server-sent events, falling back to polling. */
+(function () {
+  'use strict';
+  var root = document.getElementById('live');
+  if (!root) return;
+  var list = document.getElementById('live-notes');
+  var empty = document.getElementById('live-empty');
+  var config = root.dataset;
+  var max = parseInt(config.max, 10) || 24;
+  var filtered = config.filtered === '1';
+  var cursor = config.cursor;
+  var POLL_MS = 2000;
+  var FIRST_EVENT_MS = 6000;   // no event this long after connecting: the stream is blocked
+  var SILENCE_MS = 40000;      // the server pings every 15 s
+  var source = null;
+  var watchdog = 0;
+  var polling = false;
+
+  function find(id) {
+    return list.querySelector('.live-note[data-id="' + id + '"]');
+  }
+
+  function show(note) {
+    var existing = find(note.id);
+    if (existing) {
+      if (existing.dataset.version !== note.version) {
+        existing.querySelector('.live-text').textContent = note.text;
+        existing.dataset.version = note.version;
+      }
+      return;
+    }
+    var item = document.createElement('li');
+    item.className = 'live-note is-new';
+    item.dataset.id = note.id;
+    item.dataset.version = note.version;
+    if (!filtered) {
+      var label = document.createElement('p');
+      label.className = 'live-prompt';
+      label.textContent = note.prompt;
+      item.appendChild(label);
+    }
+    var text = document.createElement('p');
+    text.className = 'live-text';
+    text.textContent = note.text;
+    item.appendChild(text);
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > max) list.removeChild(list.lastChild);
+    empty.hidden = true;
+  }
+
+  function takeDown(id) {
+    var existing = find(id);
+    if (existing) existing.parentNode.removeChild(existing);
+    empty.hidden = list.children.length > 0;
+  }
+
+  function withSince(url) {
+    return url + (url.indexOf('?') === -1 ? '?' : '&') + 'since=' + encodeURIComponent(cursor);
+  }
+
+  /* Polling fallback. */
+  function poll() {
+    if (polling) return;
+    polling = true;
+    function tick() {
+      fetch(withSince(config.updates), { headers: { 'Accept': 'application/json' }, cache: 'no-store' })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (data) {
+          data.notes.forEach(show);
+          data.removed.forEach(takeDown);
+          cursor = String(data.cursor);
+        })
+        .catch(function () { /* try again on the next tick */ })
+        .then(function () { setTimeout(tick, POLL_MS); });
+    }
+    tick();
+  }
+
+  function fallBack() {
+    clearTimeout(watchdog);
+    if (source) source.close();
+    source = null;
+    poll();
+  }
+
+  function alive(event) {
+    if (event && event.lastEventId) cursor = event.lastEventId;
+    clearTimeout(watchdog);
+    watchdog = setTimeout(fallBack, SILENCE_MS);
+  }
+
+  function connect() {
+    if (!window.EventSource) {
+      poll();
+      return;
+    }
+    source = new EventSource(withSince(config.events));
+    watchdog = setTimeout(fallBack, FIRST_EVENT_MS);
+    source.addEventListener('note', function (event) {
+      alive(event);
+      show(JSON.parse(event.data));
+    });
+    source.addEventListener('remove', function (event) {
+      alive(event);
+      takeDown(JSON.parse(event.data).id);
+    });
+    source.addEventListener('ping', alive);
+    source.addEventListener('error', function () {
+      // The server ends each stream after a while and the browser reconnects by itself
+      // (CONNECTING); a refused stream (CLOSED) means: poll instead.
+      if (source && source.readyState === EventSource.CLOSED) fallBack();
+    });
+  }
+
+  connect();
+}());

@@ -1,0 +1,225 @@
+"""The live wall: page, polling endpoint, server-sent events and the read service."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from app.live import views as live_views
+from surveys.live import MAX_LOOKBACK, changes_since, from_millis, latest_notes, to_millis
+from surveys.models import AnswerStatus, WallReply, utcnow
+from tests.factories import make_answer, make_wall
+
+
+def _events(body: str) -> list[tuple[str, dict[str, object], str | None]]:
+    """Parse a text/event-stream body into (event, data, id)."""
+    events = []
+    for block in body.split("\n\n"):
+        fields: dict[str, str] = {}
+        for line in block.splitlines():
+            if line.startswith(":") or ":" not in line:
+                continue
+            name, _, value = line.partition(":")
+            fields[name] = value.lstrip()
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"]), fields.get("id")))
+    return events
+
+
+@pytest.fixture
+def short_streams(app: Flask) -> Flask:
+    app.config.update(LIVE_STREAM_SECONDS=0.4, LIVE_POLL_SECONDS=0.1, LIVE_HEARTBEAT_SECONDS=10)
+    return app
+
+
+# --- read service ---
+
+
+def test_cursor_parsing_is_clamped() -> None:
+    now = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    assert from_millis(to_millis(now - timedelta(minutes=1)), now) == now - timedelta(minutes=1)
+    assert from_millis(to_millis(now + timedelta(days=1)), now) == now
+    assert from_millis(0, now) == now - MAX_LOOKBACK
+    for bad in (None, "abc", "", True, "1e400"):
+        assert from_millis(bad, now) is None
+
+
+def test_changes_only_show_approved_text_in_publication_order(session: Session) -> None:
+    wall = make_wall(session)
+    start = utcnow()
+    old_pending = make_answer(
+        session,
+        wall,
+        "Ventede længe",
+        status=AnswerStatus.PENDING,
+        created_at=start - timedelta(hours=3),
+    )
+    make_answer(session, wall, "Ny og godkendt", created_at=start + timedelta(seconds=1))
+    make_answer(session, wall, "Ny og ventende", status=AnswerStatus.PENDING)
+    old_pending.status = AnswerStatus.APPROVED
+    old_pending.moderated_at = start + timedelta(seconds=2)
+    session.commit()
+    changes = changes_since(session, wall.id, start)
+    assert [n.text for n in changes.notes] == ["Ny og godkendt", "Ventede længe"]
+    assert changes.removed == []
+    # Taken down by a moderator: only its id goes out, never its text.
+    old_pending.status = AnswerStatus.HIDDEN
+    old_pending.moderated_at = utcnow()
+    session.commit()
+    later = changes_since(session, wall.id, start)
+    assert [n.text for n in later.notes] == ["Ny og godkendt"]
+    assert later.removed == [old_pending.id]
+
+
+def test_redaction_changes_the_note_version(session: Session) -> None:
+    wall = make_wall(session)
+    answer = make_answer(session, wall, "Ring til Mette på 12345678")
+    before = changes_since(session, wall.id, utcnow() - timedelta(minutes=1)).notes[0]
+    answer.text = "Ring til [navn] på [telefon]"
+    answer.redacted_at = utcnow()
+    session.commit()
+    after = changes_since(session, wall.id, utcnow()).notes[0]
+    assert after.id == before.id and after.version != before.version
+    assert after.text == "Ring til [navn] på [telefon]"
+
+
+def test_latest_notes_filter_by_prompt(session: Session) -> None:
+    wall = make_wall(session)
+    first, second = wall.prompts
+    make_answer(session, wall, "Første", prompt=first)
+    make_answer(session, wall, "Anden", prompt=second)
+    make_answer(session, wall, "Skjult", prompt=second, status=AnswerStatus.HIDDEN)
+    assert [n.text for n in latest_notes(session, wall.id, prompt_id=second.id)] == ["Anden"]
+    assert len(latest_notes(session, wall.id)) == 2
+
+
+# --- the page ---
+
+
+def test_live_page_shows_only_approved_answers_large(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, "live-vaeg", title="Unge stemmer")
+    make_answer(session, wall, "Godkendt note")
+    make_answer(session, wall, "Ventende note", status=AnswerStatus.PENDING)
+    make_answer(session, wall, "Skjult note", status=AnswerStatus.HIDDEN)
+    session.add(WallReply(wall_id=wall.id, text="Vi har hørt jer: ny klub åbner i maj."))
+    session.commit()
+    response = client.get("/live/live-vaeg")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Godkendt note" in html
+    assert "Ventende note" not in html and "Skjult note" not in html
+    assert "Vi har hørt jer" in html
+    assert 'data-events="/live/live-vaeg/events"' in html
+    assert 'src="/w/live-vaeg/qr.svg"' in html
+    assert "localhost/w/live-vaeg" in html
+    assert "Tilgængelighedserklæring" in html
+
+
+def test_live_page_filter_by_prompt(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, "filter")
+    first, second = wall.prompts
+    make_answer(session, wall, "Om det første", prompt=first)
+    make_answer(session, wall, "Om det andet", prompt=second)
+    html = client.get(f"/live/filter?prompt={second.id}").get_data(as_text=True)
+    assert "Om det andet" in html and "Om det første" not in html
+    assert f'data-events="/live/filter/events?prompt={second.id}"' in html
+    assert 'aria-current="page"' in html
+
+
+def test_unknown_live_wall_is_404(client: FlaskClient) -> None:
+    assert client.get("/live/findes-ikke").status_code == 404
+    assert client.get("/live/findes-ikke/events").status_code == 404
+
+
+# --- polling fallback ---
+
+
+def test_updates_since_a_cursor(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, "poll")
+    page = client.get("/live/poll").get_data(as_text=True)
+    cursor = page.split('data-cursor="')[1].split('"')[0]
+    make_answer(session, wall, "Ny efter siden blev vist")
+    make_answer(session, wall, "Venter stadig", status=AnswerStatus.PENDING)
+    response = client.get(f"/live/poll/updates?since={cursor}")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    data = response.get_json()
+    assert [n["text"] for n in data["notes"]] == ["Ny efter siden blev vist"]
+    assert data["notes"][0]["prompt"] == wall.prompts[0].text
+    assert data["cursor"] >= int(cursor)
+    assert "Venter stadig" not in response.get_data(as_text=True)
+
+
+# --- server-sent events ---
+
+
+def test_event_stream_sends_new_approved_answers_and_ends(
+    short_streams: Flask, client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "sse")
+    since = to_millis(utcnow() - timedelta(seconds=30))
+    make_answer(session, wall, "Kom med i strømmen")
+    make_answer(session, wall, "Aldrig i strømmen", status=AnswerStatus.PENDING)
+    started = time.monotonic()
+    response = client.get(f"/live/sse/events?since={since}")
+    body = response.get_data(as_text=True)
+    assert time.monotonic() - started < 3, "the stream is bounded"
+    assert response.mimetype == "text/event-stream"
+    assert response.headers["X-Accel-Buffering"] == "no"
+    assert body.startswith("retry: 2000\n\n")
+    events = _events(body)
+    notes = [data for name, data, _id in events if name == "note"]
+    assert [n["text"] for n in notes] == ["Kom med i strømmen"]  # once, though polled often
+    assert "Aldrig i strømmen" not in body
+    assert any(name == "ping" for name, _data, _id in events)
+    assert all(event_id and event_id.isdigit() for _n, _d, event_id in events)
+
+
+def test_event_stream_resumes_from_last_event_id(
+    short_streams: Flask, client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "resume")
+    old = make_answer(session, wall, "Gammel note", created_at=utcnow() - timedelta(minutes=5))
+    assert old.id
+    resume = to_millis(utcnow() - timedelta(seconds=1))
+    make_answer(session, wall, "Kom mens forbindelsen var væk")
+    body = client.get(
+        "/live/resume/events?since=0", headers={"Last-Event-ID": str(resume)}
+    ).get_data(as_text=True)
+    texts = [d["text"] for name, d, _ in _events(body) if name == "note"]
+    assert texts == ["Kom mens forbindelsen var væk"]
+
+
+def test_event_stream_tells_the_projector_to_take_down_hidden_answers(
+    short_streams: Flask, client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "ned")
+    answer = make_answer(session, wall, "Uheldig note", created_at=utcnow() - timedelta(hours=2))
+    answer.status = AnswerStatus.HIDDEN
+    answer.moderated_at = utcnow()
+    session.commit()
+    body = client.get(f"/live/ned/events?since={to_millis(utcnow())}").get_data(as_text=True)
+    assert [(name, data) for name, data, _ in _events(body) if name != "ping"] == [
+        ("remove", {"id": answer.id})
+    ]
+    assert "Uheldig" not in body
+
+
+def test_too_many_streams_are_told_to_poll(
+    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_wall(session, "travl")
+    app.config["LIVE_MAX_STREAMS"] = 2
+    monkeypatch.setattr(live_views, "_open_streams", 2)
+    response = client.get("/live/travl/events")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    monkeypatch.setattr(live_views, "_open_streams", 1)
+    app.config.update(LIVE_STREAM_SECONDS=0.1, LIVE_POLL_SECONDS=0.05)
+    assert client.get("/live/travl/events").status_code == 200

@@ -1,0 +1,224 @@
+"""The kiosk tablet in a real browser: one person after another, offline-safe."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.kiosk import create_device, revoke_device
+from surveys.models import Answer, Channel, KioskDevice, Wall
+from tests.factories import make_wall
+
+from .conftest import RequestLog, screenshot
+
+SECRET = "Mit hemmelige svar om vuggestuen"
+QUEUED = "Gemt – sendes, når der er forbindelse"
+KEPT = "Dit svar er gemt på denne enhed og sendes, når der er forbindelse."
+
+
+def _kiosk(session: Session, idle_seconds: int = 60, **fields: object) -> tuple[Wall, KioskDevice]:
+    wall = make_wall(session, "kiosk-vaeg", title="Sig din mening", **fields)
+    device = create_device(session, wall, "Biblioteket i Rønne")
+    # Below the service's minimum, so that the tests need not wait a minute.
+    device.idle_seconds = idle_seconds
+    session.commit()
+    return wall, device
+
+
+def _answers(session: Session) -> list[Answer]:
+    session.expire_all()
+    return list(session.scalars(select(Answer).order_by(Answer.id)))
+
+
+def _wait_for_answers(page: Page, session: Session, count: int) -> list[Answer]:
+    for _ in range(50):
+        answers = _answers(session)
+        if len(answers) >= count:
+            return answers
+        page.wait_for_timeout(100)
+    return _answers(session)
+
+
+def _expect_fresh_start(page: Page) -> None:
+    """The start screen, with nothing of the previous person anywhere on the page."""
+    expect(page.get_by_role("heading", name="Vælg et spørgsmål")).to_be_visible()
+    expect(page.locator(".kiosk-tile").first).to_be_visible()
+    expect(page.locator("#kiosk-thanks")).to_be_hidden()
+    expect(page.locator("#kiosk-idle")).to_be_hidden()
+    assert SECRET not in page.content()
+    assert page.locator("textarea").input_value() == ""
+    assert page.evaluate("[...document.querySelectorAll('select')].every(s => !s.value)")
+    assert page.evaluate(
+        "![...document.querySelectorAll('input[type=radio]')].some(r => r.checked)"
+    )
+    assert page.evaluate("![...document.querySelectorAll('details')].some(d => d.open)")
+
+
+def test_kiosk_resets_after_each_answer(live_server: str, tablet: Page, session: Session) -> None:
+    wall, device = _kiosk(session, idle_seconds=3)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    expect(tablet.locator(".kiosk-tile")).to_have_count(2)
+    screenshot(tablet, "kiosk-tablet-start")
+    tablet.get_by_role("button", name=wall.prompts[1].text).click()
+    box = tablet.get_by_role("textbox", name="Dit svar")
+    expect(box).to_be_focused()
+    box.fill(SECRET)
+    tablet.get_by_text("Om dig (frivilligt)").click()
+    tablet.get_by_label("Jeg er").select_option("parent")
+    screenshot(tablet, "kiosk-tablet-write")
+    first_id = tablet.locator("input[name=client_submission_id]").input_value()
+    tablet.get_by_role("button", name="Send svar").click()
+
+    thanks = tablet.locator("#kiosk-thanks")
+    expect(thanks.get_by_role("heading", name="Tak for dit svar")).to_be_visible()
+    expect(thanks.locator(".note-text")).to_have_text(SECRET)
+    screenshot(tablet, "kiosk-tablet-thanks")
+    _expect_fresh_start(tablet)
+    assert tablet.locator("input[name=client_submission_id]").input_value() != first_id
+
+    stored = _wait_for_answers(tablet, session, 1)
+    assert [(a.text, a.channel, a.device_id, a.role) for a in stored] == [
+        (SECRET, Channel.KIOSK, device.id, "parent")
+    ]
+
+
+def test_kiosk_starts_over_after_inactivity_with_a_warning(
+    live_server: str, tablet: Page, session: Session
+) -> None:
+    wall, device = _kiosk(session, idle_seconds=3)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    tablet.get_by_role("button", name=wall.prompts[0].text).click()
+    tablet.get_by_role("textbox", name="Dit svar").fill("Et svar, jeg bliver ved med")
+    # Warned halfway: answering "still here" keeps the text.
+    dialog = tablet.get_by_role("alertdialog", name="Er du her stadig?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Ja, jeg er her stadig")).to_be_focused()
+    screenshot(tablet, "kiosk-tablet-still-there")
+    dialog.get_by_role("button", name="Ja, jeg er her stadig").click()
+    expect(dialog).to_be_hidden()
+    expect(tablet.get_by_role("textbox", name="Dit svar")).to_have_value(
+        "Et svar, jeg bliver ved med"
+    )
+    # Then the person walks away: the warning, and then a fresh start.
+    tablet.get_by_role("textbox", name="Dit svar").fill(SECRET)
+    tablet.get_by_text("Om dig (frivilligt)").click()
+    tablet.get_by_label("Hvor bor du?").select_option("Nexø")
+    expect(dialog).to_be_visible()
+    _expect_fresh_start(tablet)
+    assert _answers(session) == []
+
+
+def test_kiosk_language_goes_back_to_the_walls_own_after_a_person(
+    live_server: str, tablet: Page, session: Session
+) -> None:
+    wall, device = _kiosk(session, idle_seconds=2)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    tablet.get_by_role("link", name="English").click()
+    expect(tablet.get_by_role("heading", name="Choose a question")).to_be_visible()
+    tablet.get_by_role("button", name=wall.prompts[0].text).click()
+    tablet.get_by_role("textbox", name="Your answer").fill("Hello")
+    expect(tablet.get_by_role("heading", name="Vælg et spørgsmål")).to_be_visible(timeout=8000)
+    assert tablet.evaluate("document.documentElement.lang") == "da"
+
+
+def test_kiosk_reloads_offline_and_sends_when_back_online(
+    live_server: str, tablet: Page, session: Session, request_log: RequestLog
+) -> None:
+    wall, device = _kiosk(session)
+    url = f"{live_server}/kiosk/kiosk-vaeg?device={device.token}"
+    tablet.goto(url)
+    expect(tablet.locator(".kiosk-tile").first).to_be_visible()
+    tablet.wait_for_function("() => caches.match(location.href).then(Boolean)")
+    asked = len(request_log.paths)
+
+    tablet.context.set_offline(True)
+    response = tablet.reload()
+    assert response is not None and response.from_service_worker
+    expect(tablet.locator(".kiosk-tile").first).to_be_visible()
+    assert request_log.paths[asked:] == []  # the page came from the service worker's copy
+
+    tablet.get_by_role("button", name=wall.prompts[1].text).click()
+    tablet.get_by_role("textbox", name="Dit svar").fill("Skrevet på en kiosk uden net")
+    tablet.get_by_role("button", name="Send svar").click()
+    expect(tablet.locator("#kiosk-thanks .thanks-status")).to_have_text(KEPT)
+    expect(tablet.locator("#outbox-status")).to_have_text(QUEUED)
+    tablet.get_by_role("button", name="Start forfra").click()
+    _expect_fresh_start(tablet)
+    assert _answers(session) == []
+
+    tablet.context.set_offline(False)
+    expect(tablet.locator("#outbox-status")).to_have_text("Dine gemte svar er sendt.")
+    stored = _wait_for_answers(tablet, session, 1)
+    assert [(a.text, a.channel, a.device_id) for a in stored] == [
+        ("Skrevet på en kiosk uden net", Channel.KIOSK, device.id)
+    ]
+
+
+def test_kiosk_by_keyboard_alone(live_server: str, tablet: Page, session: Session) -> None:
+    _wall, device = _kiosk(session)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    expect(tablet.locator(".kiosk-tile").first).to_be_visible()
+    for _ in range(10):
+        tablet.keyboard.press("Tab")
+        if tablet.evaluate("document.activeElement.className") == "kiosk-tile":
+            break
+    tablet.keyboard.press("Enter")
+    expect(tablet.get_by_role("textbox", name="Dit svar")).to_be_focused()
+    tablet.keyboard.type("Kun tastatur på kiosken")
+    for _ in range(10):
+        tablet.keyboard.press("Tab")
+        if tablet.evaluate("document.activeElement.type") == "submit":
+            break
+    tablet.keyboard.press("Enter")
+    expect(tablet.locator("#kiosk-thanks")).to_be_focused()
+    assert [a.text for a in _wait_for_answers(tablet, session, 1)] == ["Kun tastatur på kiosken"]
+
+
+def test_kiosk_has_no_way_away_from_the_wall(
+    live_server: str, tablet: Page, session: Session
+) -> None:
+    _wall, device = _kiosk(session)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    hrefs = tablet.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    assert hrefs, "expected at least the language switch"
+    for href in hrefs:
+        assert urlparse(href).path == "/kiosk/kiosk-vaeg", href
+    expect(tablet.get_by_text("Tilgængelighedserklæring")).to_be_visible()
+
+
+def test_kiosk_plain_form_without_javascript(
+    live_server: str, no_js_phone: Page, session: Session
+) -> None:
+    wall, device = _kiosk(session)
+    page = no_js_phone
+    page.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    page.get_by_label(wall.prompts[0].text).check()
+    page.get_by_role("textbox", name="Dit svar").fill(SECRET)
+    page.get_by_role("button", name="Send svar").click()
+    expect(page.locator("h1")).to_have_text("Tak for dit svar")
+    assert SECRET not in page.content()  # the next person is right behind
+    page.get_by_role("link", name="Start forfra").click()
+    expect(page.get_by_role("textbox", name="Dit svar")).to_have_value("")
+    assert [(a.channel, a.device_id) for a in _answers(session)] == [(Channel.KIOSK, device.id)]
+
+
+def test_unknown_and_revoked_kiosk_links_get_a_clear_page(
+    live_server: str, tablet: Page, session: Session
+) -> None:
+    _wall, device = _kiosk(session)
+    response = tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device=ukendt-token")
+    assert response is not None and response.status == 404
+    expect(tablet.locator("h1")).to_have_text(
+        "Dette kiosk-link er ikke (længere) gyldigt. Bed personalet om et nyt."
+    )
+    expect(tablet.locator("textarea")).to_have_count(0)
+    revoke_device(session, device)
+    response = tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    assert response is not None and response.status == 410
+    expect(tablet.locator("h1")).to_have_text(
+        "Denne kiosk er slået fra. Bed personalet om et nyt kiosk-link."
+    )
+    expect(tablet.locator("textarea")).to_have_count(0)
