@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,8 @@ from surveys.models import (
     Moderation,
     Organisation,
     Prompt,
+    StaffRole,
+    StaffUser,
     Wall,
     utcnow,
 )
@@ -104,3 +107,36 @@ def make_answer(
     session.add(answer)
     session.commit()
     return answer
+
+
+# --- staff workspace (issue #4) ------------------------------------------------------------------
+
+#: Password of every staff user made by :func:`make_staff`.
+STAFF_PASSWORD = "et godt kodeord 42"
+#: A deliberately cheap argon2 for test accounts (production uses argon2-cffi's defaults;
+#: verification reads the parameters from the hash, so logging in stays fast in tests).
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def make_staff(
+    session: Session,
+    organisation: Organisation | None = None,
+    role: StaffRole | str = "admin",
+    *,
+    email: str | None = None,
+    password: str = STAFF_PASSWORD,
+    **fields: Any,
+) -> StaffUser:
+    """A staff user (committed) whose password is :data:`STAFF_PASSWORD`."""
+    organisation = organisation or make_organisation(session)
+    role = StaffRole(role)
+    user = StaffUser(
+        organisation_id=organisation.id,
+        email=email or f"{role.value}-{next(_counter)}@example.dk",
+        role=role,
+        password_hash=_CHEAP_HASHER.hash(password),
+        **fields,
+    )
+    session.add(user)
+    session.commit()
+    return user

@@ -3,3 +3,9 @@
 from flask import Blueprint
 
 bp = Blueprint("staff", __name__)
+
+from . import admin_views, moderation_views, views  # noqa: E402, F401  (registers the routes)
+from .auth import guard  # noqa: E402
+
+bp.before_request(guard)
+from . import imports_views  # noqa: E402, F401  (issue 8: paper and file imports)

@@ -1,0 +1,32 @@
+"""Command line of the staff area: ``flask --app wsgi retention run``."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from surveys.retention import run_retention
+
+from ..extensions import db
+
+retention_cli = AppGroup("retention", help="Retention of answers (GDPR).")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Only report what would be done.")
+def retention_run(dry_run: bool) -> None:
+    """Anonymise or delete answers older than their campaign's retention period.
+
+    Idempotent and safe to run daily (e.g. from cron or a systemd timer).
+    """
+    report = run_retention(db.session, dry_run=dry_run)
+    verb = "Would" if dry_run else "Did"
+    for item in report.campaigns:
+        click.echo(
+            f"{item.slug}: {item.action.value} {item.answers} answers older than "
+            f"{item.cutoff.date().isoformat()}"
+        )
+    click.echo(
+        f"{verb} anonymise {report.anonymised} and delete {report.deleted} answers "
+        f"in {len(report.campaigns)} campaigns with a retention period."
+    )

@@ -1,0 +1,119 @@
+"""Helpers shared by the staff views: headers, errors, template context, design-system files."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from flask import (
+    Response,
+    current_app,
+    flash,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import BuildError
+
+from surveys.accounts import Permission
+from surveys.errors import DomainError
+from surveys.models import Wall
+
+from . import bp
+from .auth import can, current_staff
+from .forms import AUDIENCE_LABELS, LANGUAGE_LABELS, PROFILE_LABELS, ROLE_LABELS, to_local
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+#: The design system's compiled files (installed by ``make install`` from package.json).
+DKFDS_DIST = ROOT / "node_modules" / "dkfds" / "dist"
+DKFDS_FOLDERS = ("css", "js", "fonts", "img")
+
+
+@bp.get("/dkfds/<path:filename>")
+def dkfds(filename: str) -> ResponseReturnValue:
+    """Serve Det Fælles Designsystem's CSS, JavaScript, fonts and icons from node_modules."""
+    folder = Path(current_app.config.get("DKFDS_DIST", DKFDS_DIST))
+    if filename.split("/", 1)[0] not in DKFDS_FOLDERS or filename.endswith(".map"):
+        raise NotFound()
+    return send_from_directory(folder, filename, max_age=7 * 24 * 3600)
+
+
+@bp.after_request
+def staff_headers(response: Response) -> Response:
+    """Staff pages hold personal data: never cached, framed or leaked by referrer."""
+    if request.endpoint != "staff.dkfds":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _error_page(status: int, message: str) -> ResponseReturnValue:
+    return render_template("staff/error.html", status=status, message=message), status
+
+
+@bp.errorhandler(DomainError)
+def staff_domain_error(error: DomainError) -> ResponseReturnValue:
+    """Domain errors in the workspace's own look."""
+    return _error_page(error.status, _(error.message, **error.params))
+
+
+@bp.errorhandler(HTTPException)
+def staff_http_error(error: HTTPException) -> ResponseReturnValue:
+    """403, 404, 405, ... in the workspace's own look."""
+    status = error.code or 500
+    messages = {
+        403: _("Your role does not give access to this page."),
+        404: _("We could not find that page."),
+        405: _("That is not possible here."),
+        400: _("The request could not be understood. Reload the page and try again."),
+    }
+    message = messages.get(status, _("Something went wrong on our side. Please try again."))
+    if status == 400 and "CSRF" in str(error.description):
+        message = _("The form had expired. Reload the page and try again.")
+    return _error_page(status, message)
+
+
+@bp.context_processor
+def staff_context() -> dict[str, Any]:
+    """Template helpers for staff pages."""
+    return {
+        "staff_user": current_staff(),
+        "can": can,
+        "Permission": Permission,
+        "role_labels": ROLE_LABELS,
+        "audience_labels": AUDIENCE_LABELS,
+        "language_labels": LANGUAGE_LABELS,
+        "profile_labels": PROFILE_LABELS,
+        "to_local": to_local,
+    }
+
+
+def flash_error(error: DomainError) -> None:
+    """Show a domain error as an error message on the next page."""
+    flash(_(error.message, **error.params), "error")
+
+
+def qr_svg(url: str) -> Response:
+    """A QR code of ``url`` as an SVG image."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=8, border=2, xmldecl=False)
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+def kiosk_url(wall: Wall, token: str) -> str:
+    """The address a kiosk tablet opens: ``/kiosk/<slug>?device=<token>``."""
+    try:
+        return url_for("kiosk.kiosk", slug=wall.slug, device=token, _external=True)
+    except BuildError:  # the kiosk pages are not registered (should not happen)
+        return f"{request.url_root.rstrip('/')}/kiosk/{wall.slug}?{urlencode({'device': token})}"

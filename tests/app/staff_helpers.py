@@ -1,0 +1,78 @@
+"""Helpers shared by the staff workspace tests (tests/app/test_staff_*.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from surveys.models import (
+    Answer,
+    AnswerStatus,
+    Campaign,
+    KioskDevice,
+    Organisation,
+    StaffUser,
+    Wall,
+    WallReply,
+)
+from tests.factories import (
+    STAFF_PASSWORD,
+    make_answer,
+    make_organisation,
+    make_staff,
+    make_wall,
+)
+
+
+def login(client: FlaskClient, user: StaffUser, password: str = STAFF_PASSWORD) -> None:
+    """Log in through the real form and check that it worked."""
+    response = client.post("/staff/login", data={"email": user.email, "password": password})
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+
+
+@dataclass
+class OrgWorld:
+    """One organisation with a campaign, a wall, answers, a device, a reply and staff."""
+
+    organisation: Organisation
+    campaign: Campaign
+    wall: Wall
+    answer: Answer
+    flagged: Answer
+    device: KioskDevice
+    reply: WallReply
+    admin: StaffUser
+    other_user: StaffUser
+
+
+def make_world(session: Session, slug: str) -> OrgWorld:
+    """An organisation with one of everything a staff route can point at."""
+    organisation = make_organisation(session, slug)
+    wall = make_wall(session, f"{slug}-wall", organisation=organisation)
+    answer = make_answer(session, wall, "Flere bænke ved legepladsen", status=AnswerStatus.PENDING)
+    flagged = make_answer(
+        session,
+        wall,
+        "Ring til mig på 22 33 44 55",
+        status=AnswerStatus.PENDING,
+        pii_findings=[{"kind": "phone", "start": 16, "end": 27}],
+    )
+    device = KioskDevice(wall_id=wall.id, name="Biblioteket", token=f"token-{slug}-0123456789")
+    reply = WallReply(wall_id=wall.id, text="Det har vi hørt – det gør vi nu")
+    session.add_all([device, reply])
+    session.commit()
+    admin = make_staff(session, organisation, "admin", email=f"admin@{slug}.dk")
+    other_user = make_staff(session, organisation, "viewer", email=f"viewer@{slug}.dk")
+    return OrgWorld(
+        organisation=organisation,
+        campaign=wall.campaign,
+        wall=wall,
+        answer=answer,
+        flagged=flagged,
+        device=device,
+        reply=reply,
+        admin=admin,
+        other_user=other_user,
+    )
