@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -296,6 +297,11 @@ class Answer(Base):
     )
     #: When retention dropped the profile values.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 8: answers from paper walls and imported files --------------------------------
+    #: The event or place where a paper answer was collected ("Ungdomsklubben", "Folkemødet").
+    place: Mapped[str | None] = mapped_column(String(200))
+    #: The date written on the paper wall (or given in an imported file); None for web answers.
+    written_on: Mapped[date | None] = mapped_column(Date)
 
     wall: Mapped[Wall] = relationship()
     prompt: Mapped[Prompt] = relationship()

@@ -1,0 +1,230 @@
+"""``flask --app wsgi answers import|import-campaign``: answers from CSV, XLSX or JSON Lines.
+
+Messages are printed in Danish (the default locale), like the preview in the workspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from flask.cli import AppGroup
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from surveys import imports, queries
+from surveys.errors import DomainError
+from surveys.imports import ColumnMapping, ImportOptions, ImportPlan, ImportRefused, Table
+from surveys.models import Campaign, Channel, Organisation, Wall
+
+from .extensions import db
+
+answers_cli = AppGroup(
+    "answers", help="Answers from paper walls, other surveys and earlier campaigns."
+)
+
+#: How many row errors are printed before "... and N more".
+MAX_PRINTED_ERRORS = 50
+
+
+def _fail(error: DomainError) -> click.ClickException:
+    return click.ClickException(_(error.message, **error.params))
+
+
+def _read(path: str) -> Table:
+    data = Path(path).read_bytes()
+    return imports.read_table(data, Path(path).name)
+
+
+def _mapping(table: Table, pairs: tuple[str, ...]) -> ColumnMapping:
+    """The suggested mapping, overridden by ``FIELD=COLUMN`` pairs (``FIELD=`` unmaps)."""
+    values = imports.suggest_mapping(table.columns).as_dict()
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or name not in imports.MAPPING_FIELDS:
+            raise click.BadParameter(
+                f"use FIELD=COLUMN with FIELD one of {', '.join(imports.MAPPING_FIELDS)}",
+                param_hint="--map",
+            )
+        values[name] = column or None
+    return ColumnMapping.from_dict(values)
+
+
+def _echo_plan(plan: ImportPlan, *, dry_run: bool) -> None:
+    table = plan.table
+    details = [table.format.upper()]
+    if table.encoding:
+        details.append(table.encoding)
+    click.echo(_("File: %(details)s", details=", ".join(details)))
+    for notice in plan.notices:
+        click.echo(f"  {notice.render(_)}")
+    mapped = [f"{column} → {name}" for name, column in plan.mapping.as_dict().items() if column]
+    click.echo(_("Columns: %(columns)s", columns="; ".join(mapped)))
+    click.echo(_("Rows: %(count)d", count=plan.rows))
+    click.echo(_("To import: %(count)d", count=plan.to_import))
+    click.echo(_("  of which held for moderation: %(count)d", count=plan.held))
+    click.echo(_("  of which with possible personal data: %(count)d", count=plan.flagged))
+    click.echo(_("Skipped as empty: %(count)d", count=plan.empty))
+    click.echo(_("Skipped as duplicates: %(count)d", count=plan.duplicates))
+    click.echo(_("Rows with errors: %(count)d", count=len(plan.errors)))
+    for issue in plan.errors[:MAX_PRINTED_ERRORS]:
+        click.echo(f"  {issue.render(_)}")
+    if len(plan.errors) > MAX_PRINTED_ERRORS:
+        more = len(plan.errors) - MAX_PRINTED_ERRORS
+        click.echo("  " + _("... and %(count)d more.", count=more))
+    if dry_run:
+        click.echo(_("Dry run: nothing was saved."))
+
+
+T = TypeVar("T")
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except ImportRefused as refused:
+        _echo_plan(refused.plan, dry_run=False)
+        raise _fail(refused) from refused
+    except DomainError as error:
+        raise _fail(error) from error
+
+
+@answers_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--wall", "wall_slug", help="The wall the answers belong to.")
+@click.option("--campaign", "campaign_slug", help="Or: a campaign; a column names each wall.")
+@click.option("--prompt", "prompt_id", type=int, help="Question for rows that do not name one.")
+@click.option(
+    "--channel",
+    type=click.Choice([c.value for c in Channel]),
+    help="Channel for rows without one (default: paper; api for JSON Lines).",
+)
+@click.option("--place", help="The event or place for rows without one.")
+@click.option(
+    "--date", "written_on", type=click.DateTime(["%Y-%m-%d"]), help="Date for rows without one."
+)
+@click.option("--role", help="Profile value for every row (a batch), e.g. young.")
+@click.option("--age-group", help="Profile value for every row, e.g. 13-17.")
+@click.option("--area", help="Profile value for every row, one of the wall's areas.")
+@click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN", help="Column mapping.")
+@click.option("--keep-duplicates", is_flag=True, help="Import rows that look like duplicates.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip rows with errors.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
+def import_file(
+    file: str,
+    wall_slug: str | None,
+    campaign_slug: str | None,
+    prompt_id: int | None,
+    channel: str | None,
+    place: str | None,
+    written_on: datetime | None,
+    role: str | None,
+    age_group: str | None,
+    area: str | None,
+    pairs: tuple[str, ...],
+    keep_duplicates: bool,
+    skip_invalid: bool,
+    dry_run: bool,
+) -> None:
+    """Import answers from a CSV, XLSX or JSON Lines FILE into a wall, in one transaction."""
+    if (wall_slug is None) == (campaign_slug is None):
+        raise click.UsageError("give either --wall SLUG or --campaign SLUG")
+    with force_locale("da"):
+        target: Wall | Campaign | None
+        if wall_slug is not None:
+            target = db.session.scalars(queries.wall_by_slug(wall_slug)).first()
+        else:
+            target = db.session.scalars(queries.campaign_by_slug(str(campaign_slug))).first()
+        if target is None:
+            raise click.ClickException(
+                f"No wall or campaign with slug {wall_slug or campaign_slug!r}."
+            )
+        table = _run(lambda: _read(file))
+        mapping = _mapping(table, pairs)
+        profile = {"role": role, "age_group": age_group, "area": area}
+        options = ImportOptions(
+            prompt_id=prompt_id,
+            channel=Channel(channel) if channel else None,
+            place=place,
+            written_on=written_on.date() if written_on else None,
+            profile={k: v for k, v in profile.items() if v},
+            keep_duplicates=keep_duplicates,
+            skip_invalid=skip_invalid,
+        )
+        plan = _run(
+            lambda: imports.import_answers(
+                db.session, target, table, mapping, options, dry_run=dry_run
+            )
+        )
+        _echo_plan(plan, dry_run=dry_run)
+        if not dry_run:
+            click.echo(_("Imported %(count)d answers.", count=plan.to_import))
+
+
+@answers_cli.command("import-campaign")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--slug", required=True, help="Slug of the new campaign.")
+@click.option("--title", required=True, help="Title of the new campaign.")
+@click.option("--org", "org_slug", help="Organisation slug (needed when several exist).")
+@click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN", help="Column mapping.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip rows with errors.")
+@click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
+def import_campaign(
+    file: str,
+    slug: str,
+    title: str,
+    org_slug: str | None,
+    pairs: tuple[str, ...],
+    skip_invalid: bool,
+    dry_run: bool,
+) -> None:
+    """Create a campaign from an earlier campaign's CSV export and import its answers."""
+    with force_locale("da"):
+        organisation = _organisation(org_slug)
+        table = _run(lambda: _read(file))
+        mapping = _mapping(table, pairs)
+        options = ImportOptions(skip_invalid=skip_invalid, keep_duplicates=True)
+        result: dict[str, object] = {}
+
+        def action() -> ImportPlan:
+            campaign, plan = imports.import_campaign(
+                db.session,
+                organisation,
+                table,
+                mapping,
+                slug=slug,
+                title=title,
+                dry_run=dry_run,
+                options=options,
+            )
+            result["walls"] = len(campaign.walls)
+            result["slug"] = campaign.slug
+            return plan
+
+        plan = _run(action)
+        _echo_plan(plan, dry_run=dry_run)
+        if not dry_run:
+            click.echo(
+                _(
+                    "Created campaign %(slug)s with %(walls)d walls and %(count)d answers.",
+                    slug=result["slug"],
+                    walls=result["walls"],
+                    count=plan.to_import,
+                )
+            )
+
+
+def _organisation(slug: str | None) -> Organisation:
+    organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
+    if slug is not None:
+        for organisation in organisations:
+            if organisation.slug == slug:
+                return organisation
+        raise click.ClickException(f"No organisation with slug {slug!r}.")
+    if len(organisations) == 1:
+        return organisations[0]
+    raise click.ClickException("Choose the organisation with --org SLUG.")
