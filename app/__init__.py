@@ -10,6 +10,7 @@ from flask_babel import get_locale
 
 from .config import LANGUAGES, load_config
 from .extensions import babel, csrf, db, migrate
+from .security import init_security
 
 
 def select_locale() -> str:
@@ -29,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish and emoji as they are
 
     db.init_app(app)
     migrate.init_app(
@@ -57,6 +59,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)
     cli.register(app)
+    init_security(app)
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:

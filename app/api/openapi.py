@@ -7,6 +7,8 @@ from typing import Any
 from surveys.models import AGE_GROUP_CODES, ROLE_CODES
 from surveys.text import MAX_ANSWER_LENGTH
 
+MAX_ID = 2**31 - 1
+
 
 def _error(description: str) -> dict[str, Any]:
     return {
@@ -21,6 +23,15 @@ def _json(description: str, schema: str) -> dict[str, Any]:
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
     }
 
+
+#: The database cannot be reached for a moment; nothing was stored.
+UNAVAILABLE = _error(
+    "The database is unavailable for a moment; nothing was stored. Send again after "
+    "Retry-After seconds (the same client_submission_id never stores twice)"
+)
+
+#: Database ids: positive 32-bit integers.
+ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 SLUG = {
     "name": "slug",
@@ -53,6 +64,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json("The wall", "Wall"),
                         "404": _error("No wall with this slug"),
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -72,12 +84,13 @@ def openapi_document() -> dict[str, Any]:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 100},
                         },
-                        {"name": "prompt_id", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "prompt_id", "in": "query", "schema": ID},
                     ],
                     "responses": {
                         "200": _json("A page of answers", "AnswerPage"),
                         "400": _error("Invalid paging parameters"),
                         "404": _error("No wall with this slug"),
+                        "503": UNAVAILABLE,
                     },
                 },
                 "post": {
@@ -101,6 +114,11 @@ def openapi_document() -> dict[str, Any]:
                         "409": _error("client_submission_id used for a different answer"),
                         "410": _error("The wall has closed"),
                         "413": _error("Body too large"),
+                        "429": _error(
+                            "Too many answers from this client; send again after Retry-After "
+                            "seconds"
+                        ),
+                        "503": UNAVAILABLE,
                     },
                 },
             },
@@ -179,7 +197,7 @@ def openapi_document() -> dict[str, Any]:
                     "additionalProperties": False,
                     "required": ["prompt_id", "text", "client_submission_id"],
                     "properties": {
-                        "prompt_id": {"type": "integer"},
+                        "prompt_id": ID,
                         "text": {
                             "type": "string",
                             "minLength": 1,

@@ -15,7 +15,7 @@ from surveys.reads import Note, wall_notes
 from ..config import LANGUAGES
 from ..extensions import db
 from . import bp
-from .openapi import openapi_document
+from .openapi import MAX_ID, openapi_document
 
 MAX_PER_PAGE = 100
 #: Channels a client may claim through the API. Kiosk answers come from kiosk pages.
@@ -88,10 +88,14 @@ def post_answer(slug: str) -> ResponseReturnValue:
         channel = None
     if channel not in API_CHANNELS:
         raise InvalidInput(N_("Invalid channel."), code="invalid_channel")
+    prompt_id = payload.get("prompt_id")
+    if isinstance(prompt_id, int) and not 1 <= prompt_id <= MAX_ID:
+        # Beyond what the database can hold: no such prompt (never an overflow error).
+        raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
     result = operations.submit_answer(
         db.session,
         wall,
-        prompt_id=payload.get("prompt_id"),
+        prompt_id=prompt_id,
         text=payload.get("text"),
         client_submission_id=payload.get("client_submission_id"),
         channel=channel,
@@ -115,7 +119,7 @@ def list_answers(slug: str) -> ResponseReturnValue:
     prompt_id = request.args.get("prompt_id")
     prompt_filter = None
     if prompt_id is not None:
-        if not prompt_id.isdigit():
+        if not (prompt_id.isdigit() and 1 <= int(prompt_id) <= MAX_ID):
             raise InvalidInput(N_("prompt_id must be a number."), code="invalid_prompt")
         prompt_filter = int(prompt_id)
     notes = wall_notes(

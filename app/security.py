@@ -1,0 +1,267 @@
+"""Security headers, rate limits, proxies and the "database unavailable" answer.
+
+Called once from the app factory (:func:`init_security`) after the blueprints are registered:
+
+- Every response carries a strict Content-Security-Policy (no inline scripts or styles; the
+  pages load their scripts and styles from ``/static``) and the usual hardening headers;
+  HSTS is sent on HTTPS requests only.
+- Answering is rate limited per client (Flask-Limiter): the web form and the JSON API share
+  one limit per client address; a kiosk tablet with a valid device token has its own, higher
+  limit per device. Client addresses are never stored as they are: the key is a keyed hash.
+- ``STEMMER_TRUSTED_PROXIES`` (the number of proxies in front of the app) makes the client
+  address and HTTPS come from the load balancer's ``X-Forwarded-*`` headers.
+- JSON nested too deeply for Python's parser, and numbers too large for the database, are
+  invalid input (400), not a crash.
+- When the database cannot be reached, requests get 503 with ``Retry-After`` (JSON under
+  ``/api/``): nothing was stored, and clients (the offline outbox) send again later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+import flask
+from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_limiter import Limiter
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+#: Endpoints where a participant answers: they share one limit per client.
+ANSWER_ENDPOINTS = ("participate.answer", "api.post_answer")
+#: Kiosk endpoints: a valid device token gets the kiosk limit, anything else the client limit.
+KIOSK_ENDPOINTS = ("kiosk.answer", "kiosk.post_answer")
+#: "Enig" on a note.
+REACTION_ENDPOINTS = ("participate.agree",)
+KIOSK_DEVICE_HEADER = "X-Kiosk-Device"
+
+#: The Content-Security-Policy of every response. The pages use no inline script, no inline
+#: style and no event-handler attributes, so neither needs ``'unsafe-inline'``.
+CSP: dict[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "manifest-src": "'self'",
+    "worker-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    # Kiosk links carry the device token: never send a URL to another site.
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+}
+
+#: Seconds a client is asked to wait when the database is unavailable.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+def _env_flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def security_defaults(app: Flask) -> dict[str, Any]:
+    """Settings this module reads, from the environment; explicit app config wins.
+
+    Rate limits are off in the test app (``TESTING``) unless a test turns them on with
+    ``RATELIMIT_ENABLED``: the suite posts many answers from one client.
+    """
+    env = os.environ
+    return {
+        "RATELIMIT_ENABLED": _env_flag("RATELIMIT_ENABLED", "0" if app.testing else "1"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STRATEGY": env.get("RATELIMIT_STRATEGY", "moving-window"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Per client address, web form and API together. The offline outbox treats 429 as
+        # "try again later", so a burst at an event on one shared network delays, never loses.
+        "RATELIMIT_ANSWERS": env.get("RATELIMIT_ANSWERS", "60 per minute;1000 per hour"),
+        # Per kiosk device with a valid token (its outbox may flush a day's answers at once).
+        "RATELIMIT_KIOSK": env.get("RATELIMIT_KIOSK", "240 per minute;5000 per hour"),
+        "RATELIMIT_REACTIONS": env.get("RATELIMIT_REACTIONS", "120 per minute"),
+        "STEMMER_TRUSTED_PROXIES": int(env.get("STEMMER_TRUSTED_PROXIES", "0") or 0),
+        "HSTS_SECONDS": int(env.get("STEMMER_HSTS_SECONDS", str(365 * 24 * 3600))),
+        "CSP_FRAME_ANCESTORS": env.get("STEMMER_FRAME_ANCESTORS", "'none'"),
+    }
+
+
+def content_security_policy(frame_ancestors: str = "'none'") -> str:
+    """The Content-Security-Policy header value."""
+    directives = {**CSP, "frame-ancestors": frame_ancestors}
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def client_key() -> str:
+    """The rate-limit key of the client: a keyed hash of its address (never the address)."""
+    address = request.remote_addr or "unknown"
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hashlib.blake2b(address.encode(), key=secret[:64], digest_size=12)
+    return f"client:{digest.hexdigest()}"
+
+
+def _kiosk_token() -> str | None:
+    return (
+        request.headers.get(KIOSK_DEVICE_HEADER)
+        or request.form.get("device")
+        or request.args.get("device")
+    )
+
+
+def kiosk_device_id() -> int | None:
+    """The id of the active kiosk device whose token this request carries, else None."""
+    if "kiosk_device_id" not in g:
+        from surveys.kiosk import device_by_token
+
+        from .extensions import db
+
+        token = _kiosk_token()
+        device = device_by_token(db.session, token) if token else None
+        g.kiosk_device_id = device.id if device is not None and device.is_active else None
+    return g.kiosk_device_id
+
+
+def kiosk_key() -> str:
+    """The rate-limit key of a kiosk device."""
+    return f"kiosk:{kiosk_device_id()}"
+
+
+def _has_kiosk() -> bool:
+    return kiosk_device_id() is not None
+
+
+def _lacks_kiosk() -> bool:
+    return kiosk_device_id() is None
+
+
+def _limit(name: str) -> Any:
+    return lambda: current_app.config[name]
+
+
+def init_rate_limits(app: Flask) -> Limiter | None:
+    """Attach Flask-Limiter and wrap the answering views with their limits."""
+    limiter = Limiter(key_func=client_key, key_prefix="stemmer")
+    limiter.init_app(app)
+    app.extensions["stemmer.limiter"] = limiter
+    if not limiter.enabled:
+        return None
+    limited = frozenset((*ANSWER_ENDPOINTS, *KIOSK_ENDPOINTS, *REACTION_ENDPOINTS))
+
+    @limiter.request_filter
+    def _unlimited() -> bool:
+        # Only the answering routes are limited: skip the limiter's work everywhere else.
+        return request.endpoint not in limited
+
+    answers = limiter.shared_limit(_limit("RATELIMIT_ANSWERS"), scope="answers")
+    # A kiosk without a valid token counts against the same per-client limit as the web.
+    answers_without_device = limiter.shared_limit(
+        _limit("RATELIMIT_ANSWERS"), scope="answers", exempt_when=_has_kiosk
+    )
+    kiosk = limiter.limit(_limit("RATELIMIT_KIOSK"), key_func=kiosk_key, exempt_when=_lacks_kiosk)
+    reactions = limiter.limit(_limit("RATELIMIT_REACTIONS"), methods=["POST"])
+    wrappers: list[tuple[tuple[str, ...], list[Any]]] = [
+        (ANSWER_ENDPOINTS, [answers]),
+        (KIOSK_ENDPOINTS, [answers_without_device, kiosk]),
+        (REACTION_ENDPOINTS, [reactions]),
+    ]
+    for endpoints, limits in wrappers:
+        for endpoint in endpoints:
+            view = app.view_functions.get(endpoint)
+            if view is None:
+                continue
+            for limit in limits:
+                view = limit(view)
+            app.view_functions[endpoint] = view
+    return limiter
+
+
+def add_security_headers(response: Response) -> Response:
+    """The hardening headers and the Content-Security-Policy on every response."""
+    headers = response.headers
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
+    if request.is_secure and current_app.config["HSTS_SECONDS"]:
+        headers.setdefault(
+            "Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}"
+        )
+    return response
+
+
+def database_unavailable(_error: Exception) -> ResponseReturnValue:
+    """503 when the database cannot be reached (nothing was stored; try again shortly)."""
+    from .core import error_response
+
+    current_app.logger.warning("Database unavailable: %s", _error.__class__.__name__)
+    response = current_app.make_response(
+        error_response(
+            503,
+            "database_unavailable",
+            _(
+                "The service is unavailable for a moment and nothing was stored. "
+                "Please try again shortly."
+            ),
+        )
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class Request(flask.Request):
+    """Flask's request, with JSON nested too deeply to parse treated as invalid JSON.
+
+    Python's decoder raises RecursionError (not ValueError) on ``[[[[...`` a few thousand
+    levels deep; without this it would be a 500 instead of a 400.
+    """
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """As Flask's, but a body nested too deeply is invalid JSON like any other."""
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError as error:
+            if silent:
+                return None
+            return self.on_json_loading_failed(ValueError(str(error)))
+
+
+def number_too_large(error: OverflowError) -> ResponseReturnValue:
+    """400 for a number in the URL or body too large for the database (SQLite raises
+    OverflowError when binding it): bad input, never a 500. Logged, since the view should
+    have refused it first."""
+    from .core import error_response
+
+    current_app.logger.warning("Number too large for the database: %s", error)
+    return error_response(400, "bad_request", _("The request could not be understood."))
+
+
+def init_security(app: Flask) -> None:
+    """Headers, proxies, rate limits and the 503 handler; call after registering blueprints."""
+    for key, value in security_defaults(app).items():
+        app.config.setdefault(key, value)
+    app.config.setdefault(
+        "CONTENT_SECURITY_POLICY", content_security_policy(app.config["CSP_FRAME_ANCESTORS"])
+    )
+    proxies = int(app.config["STEMMER_TRUSTED_PROXIES"])
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+    app.request_class = Request
+    app.after_request(add_security_headers)
+    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+        app.register_error_handler(error, database_unavailable)
+    app.register_error_handler(OverflowError, number_too_large)
+    init_rate_limits(app)
