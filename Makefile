@@ -45,8 +45,10 @@ dev: install
 	$(BIN)/flask demo load
 	$(BIN)/flask run --debug --port $(PORT)
 
+# Timed and server-starting tests (marked slow) run after the others, alone on the machine.
 test: install
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
@@ -73,5 +75,6 @@ clean:
 test-pg: install
 	@dir=$$(mktemp -d /tmp/stemmer-pg.XXXXXX); chmod 755 $$dir; \
 	url=$$(scripts/pg-test-server start $$dir/data) || exit 1; \
-	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS); \
+	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS) && \
+	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -m slow $(PYTEST_ARGS); \
 	status=$$?; scripts/pg-test-server stop $$dir/data; rm -rf $$dir; exit $$status

@@ -14,13 +14,13 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from surveys import imports, queries
 from surveys.errors import DomainError
 from surveys.imports import ColumnMapping, ImportOptions, ImportPlan, ImportRefused, Table
-from surveys.models import Campaign, Channel, Organisation, Wall
+from surveys.models import Campaign, Channel, Wall
 
+from .cli import find_organisation
 from .extensions import db
 
 answers_cli = AppGroup(
@@ -184,7 +184,7 @@ def import_campaign(
 ) -> None:
     """Create a campaign from an earlier campaign's CSV export and import its answers."""
     with force_locale("da"):
-        organisation = _organisation(org_slug)
+        organisation = find_organisation(org_slug)
         table = _run(lambda: _read(file))
         mapping = _mapping(table, pairs)
         options = ImportOptions(skip_invalid=skip_invalid, keep_duplicates=True)
@@ -216,15 +216,3 @@ def import_campaign(
                     count=plan.to_import,
                 )
             )
-
-
-def _organisation(slug: str | None) -> Organisation:
-    organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
-    if slug is not None:
-        for organisation in organisations:
-            if organisation.slug == slug:
-                return organisation
-        raise click.ClickException(f"No organisation with slug {slug!r}.")
-    if len(organisations) == 1:
-        return organisations[0]
-    raise click.ClickException("Choose the organisation with --org SLUG.")

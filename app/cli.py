@@ -11,10 +11,10 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from surveys import operations
+from surveys import operations, queries, themes
 from surveys.demo import load_demo
 from surveys.errors import DomainError
-from surveys.models import Organisation, StaffRole
+from surveys.models import Organisation, StaffRole, ThemeRun
 from surveys.passwords import generate_password
 
 from .extensions import db
@@ -25,6 +25,7 @@ demo_cli = AppGroup("demo", help="The demo campaign.")
 users_cli = AppGroup("users", help="Staff accounts.")
 orgs_cli = AppGroup("orgs", help="Organisations (municipalities and alliances).")
 translate_cli = AppGroup("translate", help="Translation catalogues (Babel).")
+themes_cli = AppGroup("themes", help="The theme engine.")
 
 
 @demo_cli.command("load")
@@ -35,7 +36,8 @@ def demo_load() -> None:
     click.echo(f"{verb} demo campaign with {result.walls} walls and {result.answers} answers.")
 
 
-def _organisation(slug: str | None) -> Organisation:
+def find_organisation(slug: str | None) -> Organisation:
+    """The organisation named by --org, or the only one there is."""
     organisations = list(db.session.scalars(select(Organisation).order_by(Organisation.id)))
     if slug is not None:
         for organisation in organisations:
@@ -75,7 +77,7 @@ def users_create(
     email: str, role: str, org_slug: str | None, name: str, password_stdin: bool
 ) -> None:
     """Create a staff user; prints a generated password unless --password-stdin is given."""
-    organisation = _organisation(org_slug)
+    organisation = find_organisation(org_slug)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         generated = False
@@ -91,6 +93,41 @@ def users_create(
     click.echo(f"Created {user.role.value} {user.email} in {organisation.slug}.")
     if generated:
         click.echo(f"Password: {password}")
+
+
+@themes_cli.command("build")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+@click.option("--wall", "wall_slug", help="Only this wall's answers.")
+@click.option("--prompt", "prompt_id", type=int, help="Only this prompt's answers.")
+@click.option("--themes", "n_themes", default="auto", show_default=True, help="auto or a number.")
+@click.option("--seed", default=0, show_default=True, type=int)
+def themes_build(
+    campaign_slug: str, wall_slug: str | None, prompt_id: int | None, n_themes: str, seed: int
+) -> None:
+    """Cluster a campaign's answers into themes and store the run."""
+    campaign = db.session.scalars(queries.campaign_by_slug(campaign_slug)).first()
+    if campaign is None:
+        raise click.ClickException(f"No campaign with slug {campaign_slug!r}.")
+    if n_themes != "auto" and not (n_themes.isdigit() and 1 <= int(n_themes) <= 100):
+        raise click.BadParameter("use 'auto' or a number from 1 to 100", param_hint="--themes")
+    try:
+        scope = themes.resolve_scope(db.session, campaign, wall_slug, prompt_id)
+    except DomainError as error:
+        raise click.ClickException(error.message % error.params) from error
+    run = themes.build_themes(
+        db.session, scope, n_themes=n_themes if n_themes == "auto" else int(n_themes), seed=seed
+    )
+    shown = sum(t.size for t in run.themes)
+    click.echo(f"Theme run {run.id}: {run.n_answers} answers, {len(run.themes)} themes.")
+    for theme in run.themes:
+        click.echo(f"  {theme.key:>4}  {theme.size:4d}  {theme.label}")
+    click.echo(f"  andet: {run.n_answers - _themed(run)} answers in no theme ({shown} memberships)")
+
+
+def _themed(run: ThemeRun) -> int:
+    return len(
+        {answer_id for _t, answer_id, _s in db.session.execute(themes.theme_members(run.id))}
+    )
 
 
 def _pybabel(*args: str) -> None:
@@ -142,5 +179,21 @@ def translate_init(language: str) -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
-    for group in (demo_cli, users_cli, orgs_cli, translate_cli):
+    from .answers_cli import answers_cli
+    from .backup_cli import backup_cli
+    from .kiosk.cli import kiosk_cli
+    from .staff.cli import retention_cli
+
+    groups = (
+        demo_cli,
+        users_cli,
+        orgs_cli,
+        translate_cli,
+        themes_cli,
+        kiosk_cli,
+        retention_cli,
+        answers_cli,
+        backup_cli,
+    )
+    for group in groups:
         app.cli.add_command(group)
