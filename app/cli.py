@@ -108,7 +108,7 @@ def themes_build(
     campaign = db.session.scalars(queries.campaign_by_slug(campaign_slug)).first()
     if campaign is None:
         raise click.ClickException(f"No campaign with slug {campaign_slug!r}.")
-    if n_themes != "auto" and not (n_themes.isdigit() and 1 <= int(n_themes) <= 100):
+    if n_themes != "auto" and not (n_themes.isdecimal() and 1 <= int(n_themes) <= 100):
         raise click.BadParameter("use 'auto' or a number from 1 to 100", param_hint="--themes")
     try:
         scope = themes.resolve_scope(db.session, campaign, wall_slug, prompt_id)

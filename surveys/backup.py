@@ -209,7 +209,7 @@ def _tool(name: str) -> str:
         return found
     candidates = sorted(
         Path("/usr/lib/postgresql").glob(f"*/bin/{name}"),
-        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0,
+        key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdecimal() else 0,
     )
     if candidates:
         return str(candidates[-1])

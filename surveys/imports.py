@@ -1098,7 +1098,7 @@ def _row_prompt(context: _Context, wall: Wall, cells: Mapping[str, str]) -> Prom
     value = cells.get("prompt", "")
     if value:
         prompt = context.prompt_texts[wall.id].get(duplicate_key(normalise_answer(value)))
-        if prompt is None and value.isdigit():
+        if prompt is None and value.isdecimal():
             prompt = next((p for p in prompts if p.id == int(value)), None)
         if prompt is not None:
             return prompt
@@ -1106,7 +1106,7 @@ def _row_prompt(context: _Context, wall: Wall, cells: Mapping[str, str]) -> Prom
             raise RowError(N_("The question %(value)s is not on this wall."), value=_quote(value))
     number = cells.get("prompt_number", "")
     if number:
-        if number.isdigit() and 1 <= int(number) <= len(prompts):
+        if number.isdecimal() and 1 <= int(number) <= len(prompts):
             return prompts[int(number) - 1]
         raise RowError(
             N_("There is no question number %(value)s on this wall (it has %(count)d)."),
@@ -1231,7 +1231,7 @@ def _structure(table: Table, mapping: ColumnMapping) -> dict[str, dict[str, Any]
             continue
         wall = walls.setdefault(title, {"prompts": {}, "profile": set(), "areas": []})
         number = cell(row, "prompt_number")
-        position = int(number) if number.isdigit() else 10_000 + len(wall["prompts"])
+        position = int(number) if number.isdecimal() else 10_000 + len(wall["prompts"])
         wall["prompts"].setdefault(question, position)
         for name in PROFILE_FIELDS:
             if cell(row, name):

@@ -124,7 +124,7 @@ def submit_kiosk_answer(
 def find_device(session: Session, token_or_id: str) -> KioskDevice | None:
     """A device by its token or by its numeric id (for the command line)."""
     token_or_id = token_or_id.strip()
-    if token_or_id.isdigit():
+    if token_or_id.isdecimal():
         device = session.get(KioskDevice, int(token_or_id))
         if device is not None:
             return device

@@ -119,7 +119,7 @@ def list_answers(slug: str) -> ResponseReturnValue:
     prompt_id = request.args.get("prompt_id")
     prompt_filter = None
     if prompt_id is not None:
-        if not (prompt_id.isdigit() and 1 <= int(prompt_id) <= MAX_ID):
+        if not (prompt_id.isdecimal() and 1 <= int(prompt_id) <= MAX_ID):
             raise InvalidInput(N_("prompt_id must be a number."), code="invalid_prompt")
         prompt_filter = int(prompt_id)
     notes = wall_notes(
@@ -147,7 +147,7 @@ def _positive_int(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not raw.isdecimal() or not 1 <= int(raw) <= maximum:
         raise InvalidInput(
             N_("%(name)s must be a whole number from 1 to %(max)d."),
             code="invalid_pagination",

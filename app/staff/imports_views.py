@@ -348,7 +348,7 @@ def _allow_large_uploads(endpoint: str | None, values: dict[str, Any] | None) ->
 
 def _options(wall: Wall, form: Any) -> ImportOptions:
     prompt = form.get("default_prompt", "")
-    prompt_id = int(prompt) if prompt.isdigit() else None
+    prompt_id = int(prompt) if prompt.isdecimal() else None
     channel = form.get("default_channel", "")
     written_on = form.get("default_date", "")
     try:

@@ -137,7 +137,7 @@ def _back(view: QueueView, focus: int | None = None) -> ResponseReturnValue:
 
 def _focus_after() -> int | None:
     value = request.form.get("next", "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None
 
 
 @bp.post("/answers/<int:answer_id>/status")
@@ -171,7 +171,7 @@ def moderation_bulk() -> ResponseReturnValue:
         abort(400)
     ids = []
     for value in request.form.getlist("answer_ids"):
-        if not value.isdigit():
+        if not value.isdecimal():
             abort(400)
         ids.append(int(value))
     if not ids:

@@ -132,6 +132,8 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     tablet.goto(url)
     expect(tablet.locator(".kiosk-tile").first).to_be_visible()
     tablet.wait_for_function("() => caches.match(location.href).then(Boolean)")
+    # Offline reloads are served only once the worker controls the page (clients.claim()).
+    tablet.wait_for_function("() => navigator.serviceWorker.controller !== null")
     asked = len(request_log.paths)
 
     tablet.context.set_offline(True)
