@@ -11,8 +11,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-max_requests = 5000
-max_requests_jitter = 500
+# No periodic worker recycling: with every worker restarting at once under load it caused all
+# the errors and the multi-second p99 in bench/load (see bench/load/RESULTS.md).
+max_requests = 0
 accesslog = "-"
 # Citizens answer anonymously: no client IP addresses in the access log.
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'

@@ -10,8 +10,8 @@ Called once from the app factory (:func:`init_security`) after the blueprints ar
   limit per device. Client addresses are never stored as they are: the key is a keyed hash.
 - ``STEMMER_TRUSTED_PROXIES`` (the number of proxies in front of the app) makes the client
   address and HTTPS come from the load balancer's ``X-Forwarded-*`` headers.
-- JSON nested too deeply for Python's parser, and numbers too large for the database, are
-  invalid input (400), not a crash.
+- JSON nested too deeply for Python's parser, numbers too large for the database and NUL
+  characters PostgreSQL refuses are invalid input (400), not a crash.
 - When the database cannot be reached, requests get 503 with ``Retry-After`` (JSON under
   ``/api/``): nothing was stored, and clients (the offline outbox) send again later.
 """
@@ -27,7 +27,7 @@ from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import Limiter
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
@@ -237,13 +237,14 @@ class Request(flask.Request):
             return self.on_json_loading_failed(ValueError(str(error)))
 
 
-def number_too_large(error: OverflowError) -> ResponseReturnValue:
-    """400 for a number in the URL or body too large for the database (SQLite raises
-    OverflowError when binding it): bad input, never a 500. Logged, since the view should
-    have refused it first."""
+def data_rejected(error: Exception) -> ResponseReturnValue:
+    """400 for input the database refuses as data: a number too large for its integers
+    (SQLite: OverflowError; PostgreSQL: "integer out of range") or a NUL character in a
+    string (PostgreSQL). Bad input, never a 500; logged, since the view should have refused
+    it first."""
     from .core import error_response
 
-    current_app.logger.warning("Number too large for the database: %s", error)
+    current_app.logger.warning("Input refused by the database: %s", error.__class__.__name__)
     return error_response(400, "bad_request", _("The request could not be understood."))
 
 
@@ -263,5 +264,6 @@ def init_security(app: Flask) -> None:
     app.after_request(add_security_headers)
     for error in (OperationalError, InterfaceError, PoolTimeoutError):
         app.register_error_handler(error, database_unavailable)
-    app.register_error_handler(OverflowError, number_too_large)
+    for error in (OverflowError, DataError):
+        app.register_error_handler(error, data_rejected)
     init_rate_limits(app)

@@ -33,10 +33,10 @@ def normalise_answer(text: str) -> str:
     Line breaks are kept (at most one empty line in a row); other whitespace runs become a
     single space; leading and trailing whitespace is removed.
     """
-    text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
     text = "".join(
         ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
     )
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    # NFC last: removing an invisible character can bring a letter and its accent together.
+    return unicodedata.normalize("NFC", _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip())

@@ -383,3 +383,18 @@ def test_answer_form_without_its_token_stores_nothing(app: Flask, session: Sessi
     assert response.status_code == 400
     assert "Hej" in response.get_data(as_text=True)  # the text is kept
     assert _count(session) == 0
+
+
+def test_cookies_are_http_only_same_site_and_secure_when_configured(
+    make_app: Any, session: Session
+) -> None:
+    make_wall(session, "cookies")
+    plain = make_app().test_client()
+    plain.get("/w/cookies?lang=en")  # stores the language in the session
+    cookie = plain.get_cookie("session")
+    assert cookie is not None
+    assert cookie.http_only and cookie.same_site == "Lax" and not cookie.secure
+    secure = make_app(SESSION_COOKIE_SECURE=True).test_client()
+    secure.get("/w/cookies?lang=en", base_url="https://stemmer.example.dk")
+    cookie = secure.get_cookie("session", domain="stemmer.example.dk")
+    assert cookie is not None and cookie.secure
