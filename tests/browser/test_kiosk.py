@@ -131,7 +131,12 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     url = f"{live_server}/kiosk/kiosk-vaeg?device={device.token}"
     tablet.goto(url)
     expect(tablet.locator(".kiosk-tile").first).to_be_visible()
-    tablet.wait_for_function("() => caches.match(location.href).then(Boolean)")
+    # The page and every script and stylesheet it uses are kept before going offline.
+    tablet.wait_for_function(
+        """() => Promise.all([location.href, ...[...document.querySelectorAll(
+                 'script[src], link[rel=stylesheet]')].map(e => e.src || e.href)]
+               .map(u => caches.match(u))).then(hits => hits.every(Boolean))"""
+    )
     # Offline reloads are served only once the worker controls the page (clients.claim()).
     tablet.wait_for_function("() => navigator.serviceWorker.controller !== null")
     asked = len(request_log.paths)
