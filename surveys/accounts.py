@@ -55,14 +55,18 @@ class Permission(enum.StrEnum):
     DELETE_CAMPAIGNS = "delete_campaigns"  # delete a campaign with all its data
     MANAGE_USERS = "manage_users"  # the organisation's staff accounts
     VIEW_AUDIT = "view_audit"  # the audit log
+    CURATE_THEMES = "curate_themes"  # run the theme engine; rename, merge, split, move, hide
+    PUBLISH = "publish"  # publish or withdraw a campaign's public "Det har vi hørt" page
 
 
 P = Permission
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.ADMIN: frozenset(Permission),
-    StaffRole.MANAGER: frozenset({P.VIEW, P.MODERATE, P.MANAGE_CAMPAIGNS, P.REPLY, P.EXPORT}),
+    StaffRole.MANAGER: frozenset(
+        {P.VIEW, P.MODERATE, P.MANAGE_CAMPAIGNS, P.REPLY, P.EXPORT, P.CURATE_THEMES, P.PUBLISH}
+    ),
     StaffRole.MODERATOR: frozenset({P.VIEW, P.MODERATE}),
-    StaffRole.ANALYST: frozenset({P.VIEW, P.EXPORT}),
+    StaffRole.ANALYST: frozenset({P.VIEW, P.EXPORT, P.CURATE_THEMES}),
     StaffRole.VIEWER: frozenset({P.VIEW}),
 }
 

@@ -121,9 +121,17 @@ def test_session_user_needs_the_current_password_fingerprint(session: Session) -
 def test_permission_matrix() -> None:
     expected = {
         StaffRole.ADMIN: set(Permission),
-        StaffRole.MANAGER: {"view", "moderate", "manage_campaigns", "reply", "export"},
+        StaffRole.MANAGER: {
+            "view",
+            "moderate",
+            "manage_campaigns",
+            "reply",
+            "export",
+            "curate_themes",
+            "publish",
+        },
         StaffRole.MODERATOR: {"view", "moderate"},
-        StaffRole.ANALYST: {"view", "export"},
+        StaffRole.ANALYST: {"view", "export", "curate_themes"},
         StaffRole.VIEWER: {"view"},
     }
     assert {role: set(perms) for role, perms in ROLE_PERMISSIONS.items()} == expected
