@@ -27,6 +27,7 @@ from .models import (
     KioskDevice,
     Moderation,
     Organisation,
+    Prompt,
     Reaction,
     StaffRole,
     StaffUser,
@@ -38,6 +39,8 @@ from .privacy import Finding, detect_personal_data
 from .text import MAX_ANSWER_LENGTH, normalise_answer
 
 SUBMISSION_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+#: The largest id the database can hold (PostgreSQL integer); larger ones match nothing.
+MAX_DATABASE_ID = 2**31 - 1
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -157,13 +160,23 @@ def submit_answer(
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
     cleaned = clean_answer_text(text)
 
-    existing = session.scalars(queries.answer_by_submission(wall.id, client_submission_id)).first()
-    if existing is not None:
+    try:
+        ensure_open(wall, now)
+    except (WallClosed, WallNotOpen):
+        # A retry of an answer stored before the wall closed still gets its answer back.
+        existing = session.scalars(
+            queries.answer_by_submission(wall.id, client_submission_id)
+        ).first()
+        if existing is None:
+            raise
         return _replay(existing, prompt_id, cleaned)
-
-    ensure_open(wall, now)
-    prompt = session.scalars(queries.prompt_on_wall(wall.id, prompt_id)).one_or_none()
-    if prompt is None:
+    prompt = session.get(Prompt, prompt_id) if 0 < prompt_id <= MAX_DATABASE_ID else None
+    if prompt is None or prompt.wall_id != wall.id:
+        existing = session.scalars(
+            queries.answer_by_submission(wall.id, client_submission_id)
+        ).first()
+        if existing is not None:  # a retry that names a prompt deleted since: a conflict
+            return _replay(existing, prompt_id, cleaned)
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
     values = clean_profile(wall, profile)
     if device is not None and (device.wall_id != wall.id or not device.is_active):
@@ -185,9 +198,12 @@ def submit_answer(
         device_id=device.id if device is not None else None,
         **values,
     )
+    # Insert first: a new answer (the usual case) costs one INSERT; a retry hits the unique
+    # constraint and is answered from the stored row. Nothing is expired by this commit, so
+    # the caller can read the answer and the wall without reloading them.
     session.add(answer)
     try:
-        session.commit()
+        _commit_keeping_state(session)
     except IntegrityError:
         session.rollback()
         existing = session.scalars(
@@ -200,6 +216,16 @@ def submit_answer(
 
     assign_on_arrival(session, answer)
     return SubmitResult(answer, created=True)
+
+
+def _commit_keeping_state(session: Session) -> None:
+    """Commit without expiring loaded objects (their state is what was just written)."""
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _replay(existing: Answer, prompt_id: int, text: str) -> SubmitResult:

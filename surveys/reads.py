@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import queries
-from .models import Answer, Reaction, WallReply
+from .models import Answer, AnswerStatus, Campaign, Reaction, Wall, WallReply
 from .replies import visible_replies
 
 
@@ -66,6 +67,18 @@ def agreed_answer_ids(session: Session, device_key: str | None, answer_ids: list
     return set(session.scalars(stmt))
 
 
+def device_agreed_on_wall(session: Session, device_key: str | None, wall_id: int) -> set[int]:
+    """Every answer on the wall that the device with this "enig" key has agreed with."""
+    if not device_key:
+        return set()
+    stmt = (
+        select(Reaction.answer_id)
+        .join(Answer, Reaction.answer_id == Answer.id)
+        .where(Reaction.device_key == device_key, Answer.wall_id == wall_id)
+    )
+    return set(session.scalars(stmt))
+
+
 def wall_replies(session: Session, wall_id: int, limit: int = 3) -> list[WallReply]:
     """The newest staff replies shown on a wall."""
     return list(session.scalars(visible_replies(wall_id).limit(limit)))
@@ -75,3 +88,42 @@ def agree_count(session: Session, answer_id: int) -> int:
     """How many devices agree with an answer."""
     counts = dict(session.execute(queries.reaction_counts([answer_id])).tuples().all())
     return counts.get(answer_id, 0)
+
+
+def _wall_page_version_statement() -> Select[Any]:
+    wall_id, campaign_id = bindparam("wall_id"), bindparam("campaign_id")
+    approved = (Answer.wall_id == wall_id) & (Answer.status == AnswerStatus.APPROVED)
+    visible = (WallReply.wall_id == wall_id) & WallReply.is_hidden.is_(False)
+    campaign = Campaign.id == campaign_id
+    return select(
+        select(func.count(Answer.id)).where(approved).scalar_subquery(),
+        select(func.max(Answer.id)).where(approved).scalar_subquery(),
+        select(func.max(Answer.moderated_at)).where(Answer.wall_id == wall_id).scalar_subquery(),
+        select(func.max(Answer.redacted_at)).where(Answer.wall_id == wall_id).scalar_subquery(),
+        select(func.count(Reaction.id))
+        .join(Answer, Reaction.answer_id == Answer.id)
+        .where(Answer.wall_id == wall_id)
+        .scalar_subquery(),
+        select(func.count(WallReply.id)).where(visible).scalar_subquery(),
+        select(func.coalesce(func.sum(WallReply.id), 0)).where(visible).scalar_subquery(),
+        select(Campaign.title).where(campaign).scalar_subquery(),
+        select(Campaign.retention_months).where(campaign).scalar_subquery(),
+        select(Campaign.retention_action).where(campaign).scalar_subquery(),
+    )
+
+
+#: Built once: the statement is the same for every wall, only its parameters change.
+_WALL_PAGE_VERSION = _wall_page_version_statement()
+
+
+def wall_page_version(session: Session, wall: Wall) -> tuple[object, ...]:
+    """What a rendered wall page depends on beyond the loaded wall, in one statement.
+
+    Changes whenever a note is approved, hidden, redacted or deleted, a device agrees, a
+    reply is added or hidden, or the campaign's title or retention changes. A page cache
+    keyed by this (plus the wall's own fields) never serves a page older than the data.
+    """
+    row = session.execute(
+        _WALL_PAGE_VERSION, {"wall_id": wall.id, "campaign_id": wall.campaign_id}
+    ).one()
+    return tuple(row)

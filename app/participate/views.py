@@ -22,15 +22,24 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from surveys import operations
 from surveys.errors import DomainError, WallClosed, WallNotOpen
 from surveys.models import Answer, Channel, Prompt, Wall
-from surveys.reads import agree_count, agreed_answer_ids, wall_notes, wall_replies
+from surveys.reads import (
+    NotesPage,
+    agree_count,
+    agreed_answer_ids,
+    device_agreed_on_wall,
+    wall_notes,
+    wall_page_version,
+    wall_replies,
+)
 
 from ..extensions import csrf, db
-from . import bp
+from . import bp, page_cache
 from .assets import asset_url, assets_version
 from .forms import AnswerForm
 
@@ -55,15 +64,12 @@ def _chosen_prompt(wall: Wall) -> Prompt | None:
     return next((p for p in wall.prompts if p.id == chosen), None)
 
 
-def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseReturnValue:
+def _render_wall(
+    wall: Wall, form: AnswerForm, status: int = 200, *, cacheable: bool = False
+) -> ResponseReturnValue:
+    """The wall page; ``cacheable`` (a GET with an untouched form) may come from the cache."""
     page = request.args.get("side", default=1, type=int) or 1
     page = max(1, min(page, 1000))
-    per_page = current_app.config.get("NOTES_PER_PAGE", NOTES_PER_PAGE)
-    notes = wall_notes(db.session, wall.id, limit=page * per_page)
-    agreed = agreed_answer_ids(
-        db.session, request.cookies.get(DEVICE_COOKIE), [n.id for n in notes.notes]
-    )
-    prompts = {p.id: p for p in wall.prompts}
     closed_message = None
     if wall.has_closed():
         closed_message = _("This wall has closed. Thank you to everyone who answered.")
@@ -71,19 +77,60 @@ def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseRet
     elif not wall.is_open():
         closed_message = _("This wall has not opened yet. Please come back later.")
         status = 403
-    return (
-        render_template(
-            "participate/wall.html",
-            wall=wall,
-            form=form,
-            notes=notes,
-            agreed=agreed,
-            prompts=prompts,
-            replies=wall_replies(db.session, wall.id),
-            page=page,
-            closed_message=closed_message,
-        ),
+    device = request.cookies.get(DEVICE_COOKIE)
+    if not cacheable or not current_app.config.get("WALL_PAGE_CACHE", True):
+        notes = _wall_notes(wall, page)
+        agreed = agreed_answer_ids(db.session, device, [n.id for n in notes.notes])
+        return _wall_template(wall, form, notes, agreed, page, closed_message), status
+    key = (
+        page_cache.wall_fields(wall),
+        str(get_locale() or "da"),
+        page,
+        form.prompt_id.data,
         status,
+        wall_page_version(db.session, wall),
+    )
+    token = generate_csrf()
+    submission_id = form.client_submission_id.data
+    cache = _page_cache()
+    marked = cache.get(key)
+    if marked is None:
+        html = _wall_template(wall, form, _wall_notes(wall, page), set(), page, closed_message)
+        marked = cache.put(key, html, token, submission_id)
+    agreed = device_agreed_on_wall(db.session, device, wall.id)
+    return page_cache.fill(marked, token, submission_id, agreed), status
+
+
+def _page_cache() -> page_cache.PageCache:
+    cache = current_app.extensions.get("stemmer_wall_pages")
+    if cache is None:
+        cache = current_app.extensions.setdefault("stemmer_wall_pages", page_cache.PageCache())
+    return cache
+
+
+def _wall_notes(wall: Wall, page: int) -> NotesPage:
+    per_page = current_app.config.get("NOTES_PER_PAGE", NOTES_PER_PAGE)
+    return wall_notes(db.session, wall.id, limit=page * per_page)
+
+
+def _wall_template(
+    wall: Wall,
+    form: AnswerForm,
+    notes: NotesPage,
+    agreed: set[int],
+    page: int,
+    closed_message: str | None,
+) -> str:
+    return render_template(
+        "participate/wall.html",
+        wall=wall,
+        form=form,
+        notes=notes,
+        agreed=agreed,
+        prompts={p.id: p for p in wall.prompts},
+        replies=wall_replies(db.session, wall.id),
+        page=page,
+        closed_message=closed_message,
     )
 
 
@@ -95,7 +142,7 @@ def wall(slug: str) -> ResponseReturnValue:
     chosen = _chosen_prompt(wall)
     form.prompt_id.data = (chosen or wall.prompts[0]).id if wall.prompts else None
     form.client_submission_id.data = uuid.uuid4().hex
-    return _render_wall(wall, form)
+    return _render_wall(wall, form, cacheable=True)
 
 
 @bp.post("/w/<slug>")

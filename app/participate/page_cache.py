@@ -1,0 +1,96 @@
+"""A per-process cache of rendered wall pages (GET without form data).
+
+The wall page is the most requested page at an event and most of its cost is template work
+that is the same for every visitor. A page is rendered once per (wall, its fields, locale,
+page, chosen question, open/closed state, data version) and kept with the per-visitor parts
+replaced by markers: the CSRF token, the form's submission id, and the "enig" state of each
+note. Serving a cached page fills those in. The data version (``surveys.reads.
+wall_page_version``) changes with every approval, hiding, redaction, "enig" and reply, so a
+cached page is never older than the data; entries also expire after ``TTL_SECONDS`` as a
+backstop for changes the version does not see (a corrected paper note).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+
+from surveys.models import Wall
+
+TTL_SECONDS = 30.0
+MAX_ENTRIES = 256
+CSRF_MARK = "\x00csrf\x00"
+SUBMISSION_MARK = "\x00sid\x00"
+_PRESSED = re.compile(r'data-answer="(\d+)" aria-pressed="false"')
+
+
+def wall_fields(wall: Wall) -> tuple[object, ...]:
+    """The loaded wall's own values that show on its page."""
+    return (
+        wall.id,
+        wall.slug,
+        wall.title,
+        wall.intro,
+        wall.audience,
+        wall.moderation,
+        wall.opens_at,
+        wall.closes_at,
+        tuple(wall.languages or ()),
+        tuple(wall.profile_questions or ()),
+        tuple(wall.areas or ()),
+        tuple((p.id, p.position, p.text) for p in wall.prompts),
+    )
+
+
+class PageCache:
+    """Rendered pages with markers, least recently used first; one per app, thread-safe."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, ttl: float = TTL_SECONDS) -> None:
+        self.max_entries = max_entries
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+
+    def get(self, key: Hashable) -> str | None:
+        """The cached page for ``key`` (with markers), or None."""
+        now = time.monotonic()
+        with self._lock:
+            entry = self._pages.get(key)
+            if entry is None:
+                return None
+            stored_at, page = entry
+            if now - stored_at > self.ttl:
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: Hashable, page: str, csrf_token: str, submission_id: str) -> str:
+        """Store a page rendered with these per-visitor values; return it with markers."""
+        marked = page.replace(csrf_token, CSRF_MARK).replace(submission_id, SUBMISSION_MARK)
+        with self._lock:
+            self._pages[key] = (time.monotonic(), marked)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_entries:
+                self._pages.popitem(last=False)
+        return marked
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def fill(marked: str, csrf_token: str, submission_id: str, agreed: Iterable[int]) -> str:
+    """A marked page with this visitor's token, submission id and "enig" state."""
+    page = marked.replace(CSRF_MARK, csrf_token).replace(SUBMISSION_MARK, submission_id)
+    pressed = {str(answer_id) for answer_id in agreed}
+    if pressed:
+        page = _PRESSED.sub(
+            lambda m: (
+                m.group(0).replace('"false"', '"true"') if m.group(1) in pressed else m.group(0)
+            ),
+            page,
+        )
+    return page
