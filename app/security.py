@@ -38,6 +38,9 @@ ANSWER_ENDPOINTS = ("participate.answer", "api.post_answer")
 KIOSK_ENDPOINTS = ("kiosk.answer", "kiosk.post_answer")
 #: "Enig" on a note.
 REACTION_ENDPOINTS = ("participate.agree",)
+#: Staff sign-in: limited per client address on top of the per-account lockout, so that one
+#: address cannot try passwords against many accounts.
+LOGIN_ENDPOINTS = ("staff.login",)
 KIOSK_DEVICE_HEADER = "X-Kiosk-Device"
 
 #: The Content-Security-Policy of every response. The pages use no inline script, no inline
@@ -92,6 +95,8 @@ def security_defaults(app: Flask) -> dict[str, Any]:
         # Per kiosk device with a valid token (its outbox may flush a day's answers at once).
         "RATELIMIT_KIOSK": env.get("RATELIMIT_KIOSK", "240 per minute;5000 per hour"),
         "RATELIMIT_REACTIONS": env.get("RATELIMIT_REACTIONS", "120 per minute"),
+        # Sign-in attempts per client address (an office behind one address has colleagues).
+        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "20 per minute;200 per hour"),
         "STEMMER_TRUSTED_PROXIES": int(env.get("STEMMER_TRUSTED_PROXIES", "0") or 0),
         "HSTS_SECONDS": int(env.get("STEMMER_HSTS_SECONDS", str(365 * 24 * 3600))),
         "CSP_FRAME_ANCESTORS": env.get("STEMMER_FRAME_ANCESTORS", "'none'"),
@@ -157,7 +162,9 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     app.extensions["stemmer.limiter"] = limiter
     if not limiter.enabled:
         return None
-    limited = frozenset((*ANSWER_ENDPOINTS, *KIOSK_ENDPOINTS, *REACTION_ENDPOINTS))
+    limited = frozenset(
+        (*ANSWER_ENDPOINTS, *KIOSK_ENDPOINTS, *REACTION_ENDPOINTS, *LOGIN_ENDPOINTS)
+    )
 
     @limiter.request_filter
     def _unlimited() -> bool:
@@ -171,10 +178,12 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     )
     kiosk = limiter.limit(_limit("RATELIMIT_KIOSK"), key_func=kiosk_key, exempt_when=_lacks_kiosk)
     reactions = limiter.limit(_limit("RATELIMIT_REACTIONS"), methods=["POST"])
+    logins = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
     wrappers: list[tuple[tuple[str, ...], list[Any]]] = [
         (ANSWER_ENDPOINTS, [answers]),
         (KIOSK_ENDPOINTS, [answers_without_device, kiosk]),
         (REACTION_ENDPOINTS, [reactions]),
+        (LOGIN_ENDPOINTS, [logins]),
     ]
     for endpoints, limits in wrappers:
         for endpoint in endpoints:

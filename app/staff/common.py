@@ -75,6 +75,7 @@ def staff_http_error(error: HTTPException) -> ResponseReturnValue:
         404: _("We could not find that page."),
         405: _("That is not possible here."),
         400: _("The request could not be understood. Reload the page and try again."),
+        429: _("Too many requests. Please wait a moment and try again."),
     }
     message = messages.get(status, _("Something went wrong on our side. Please try again."))
     if status == 400 and "CSRF" in str(error.description):

@@ -19,7 +19,7 @@ from app import create_app
 from surveys import kiosk as kiosks
 from surveys.models import Answer, KioskDevice, Moderation, Wall
 from tests.app.staff_helpers import login
-from tests.factories import make_answer, make_staff, make_wall
+from tests.factories import STAFF_PASSWORD, make_answer, make_staff, make_wall
 
 # --- headers and the Content-Security-Policy ---
 
@@ -231,6 +231,7 @@ def _limited(make_app: Any, **config: Any) -> Flask:
         RATELIMIT_ANSWERS="3 per minute",
         RATELIMIT_KIOSK="5 per minute",
         RATELIMIT_REACTIONS="2 per minute",
+        RATELIMIT_LOGIN="4 per minute",
         **config,
     )
 
@@ -329,6 +330,28 @@ def test_agreeing_is_limited_per_client(make_app: Any, session: Session) -> None
     client = _limited(make_app).test_client()
     statuses = [client.post(f"/w/enig/svar/{answer.id}/enig").status_code for answer in answers]
     assert statuses == [303, 303, 429]
+
+
+def test_sign_in_attempts_are_limited_per_client_address(make_app: Any, session: Session) -> None:
+    staff = make_staff(session, role="admin")
+    client = _limited(make_app).test_client()
+    wrong = {"email": staff.email, "password": "forkert kodeord 1"}
+    other_accounts = [{"email": f"ukendt{n}@example.dk", "password": "x" * 12} for n in range(3)]
+    statuses = [client.post("/staff/login", data=form).status_code for form in other_accounts]
+    statuses.append(client.post("/staff/login", data=wrong).status_code)
+    assert statuses == [401, 401, 401, 401]
+    refused = client.post("/staff/login", data={"email": staff.email, "password": STAFF_PASSWORD})
+    assert refused.status_code == 429
+    assert "text/html" in refused.content_type
+    assert "Vent et øjeblik" in refused.get_data(as_text=True)
+    assert client.get("/staff/login").status_code == 200  # the page itself is not limited
+    # The right password from another address still works: the limit is per client.
+    elsewhere = client.post(
+        "/staff/login",
+        data={"email": staff.email, "password": STAFF_PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.9"},
+    )
+    assert elsewhere.status_code == 303
 
 
 # --- CSRF on every staff form ---
