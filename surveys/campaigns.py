@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
@@ -39,6 +40,7 @@ WALL_LANGUAGES = ("da", "en")
 MAX_PROMPT_LENGTH = 500
 MAX_AREAS = 60
 MAX_RETENTION_MONTHS = 120
+OwnedT = TypeVar("OwnedT", Campaign, Wall, Prompt, KioskDevice, WallReply, Answer)
 
 CAMPAIGN_FIELDS = ("slug", "title", "description", "retention_months", "retention_action")
 WALL_FIELDS = (
@@ -100,44 +102,59 @@ def campaigns_of(organisation_id: int) -> Select[tuple[Campaign]]:
     )
 
 
+def get_owned(
+    session: Session,
+    model: type[OwnedT],
+    object_id: int,
+    organisation_id: int,
+    not_found: NotFound,
+) -> OwnedT:
+    """An object of the organisation by primary key; ``not_found`` for a missing id or for
+    another organisation's object (so ids of other organisations reveal nothing)."""
+    found = session.get(model, object_id)
+    if found is None or owner_of(found) != organisation_id:
+        raise not_found
+    return found
+
+
+def owner_of(obj: object) -> int:
+    """The id of the organisation a campaign, wall, prompt, device, reply or answer belongs to."""
+    if isinstance(obj, Campaign):
+        return obj.organisation_id
+    if isinstance(obj, Wall):
+        return obj.campaign.organisation_id
+    wall = obj.wall  # type: ignore[attr-defined]  # prompts, devices, replies, answers
+    return wall.campaign.organisation_id
+
+
 def get_campaign(session: Session, organisation_id: int, campaign_id: int) -> Campaign:
     """The organisation's campaign, or :class:`NotFound`."""
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This campaign does not exist."), code="campaign_not_found")
-    return campaign
+    missing = NotFound(N_("This campaign does not exist."), code="campaign_not_found")
+    return get_owned(session, Campaign, campaign_id, organisation_id, missing)
 
 
 def get_wall(session: Session, organisation_id: int, wall_id: int) -> Wall:
     """The organisation's wall, or :class:`NotFound`."""
-    wall = session.get(Wall, wall_id)
-    if wall is None or wall.campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This wall does not exist."), code="wall_not_found")
-    return wall
+    missing = NotFound(N_("This wall does not exist."), code="wall_not_found")
+    return get_owned(session, Wall, wall_id, organisation_id, missing)
 
 
 def get_prompt(session: Session, organisation_id: int, prompt_id: int) -> Prompt:
     """The organisation's prompt, or :class:`NotFound`."""
-    prompt = session.get(Prompt, prompt_id)
-    if prompt is None or prompt.wall.campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This question does not exist."), code="prompt_not_found")
-    return prompt
+    missing = NotFound(N_("This question does not exist."), code="prompt_not_found")
+    return get_owned(session, Prompt, prompt_id, organisation_id, missing)
 
 
 def get_device(session: Session, organisation_id: int, device_id: int) -> KioskDevice:
     """The organisation's kiosk device, or :class:`NotFound`."""
-    device = session.get(KioskDevice, device_id)
-    if device is None or device.wall.campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This device does not exist."), code="device_not_found")
-    return device
+    missing = NotFound(N_("This device does not exist."), code="device_not_found")
+    return get_owned(session, KioskDevice, device_id, organisation_id, missing)
 
 
 def get_reply(session: Session, organisation_id: int, reply_id: int) -> WallReply:
     """The organisation's wall reply, or :class:`NotFound`."""
-    reply = session.get(WallReply, reply_id)
-    if reply is None or reply.wall.campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This reply does not exist."), code="reply_not_found")
-    return reply
+    missing = NotFound(N_("This reply does not exist."), code="reply_not_found")
+    return get_owned(session, WallReply, reply_id, organisation_id, missing)
 
 
 def wall_has_answers(session: Session, wall_id: int) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .campaigns import get_owned
 from .errors import N_, Conflict, InvalidInput, NotFound
 from .models import Answer, AnswerStatus, Campaign, StaffUser, Wall, utcnow
 from .privacy import Finding, detect_personal_data, merge_spans, redact
@@ -114,10 +115,8 @@ def queue_counts(session: Session, organisation_id: int, where: QueueFilter) -> 
 
 def get_answer(session: Session, organisation_id: int, answer_id: int) -> Answer:
     """The organisation's answer, or :class:`NotFound` (also for another organisation's)."""
-    answer = session.get(Answer, answer_id)
-    if answer is None or answer.wall.campaign.organisation_id != organisation_id:
-        raise NotFound(N_("This answer does not exist."), code="answer_not_found")
-    return answer
+    missing = NotFound(N_("This answer does not exist."), code="answer_not_found")
+    return get_owned(session, Answer, answer_id, organisation_id, missing)
 
 
 def get_answers(session: Session, organisation_id: int, answer_ids: Iterable[int]) -> list[Answer]:

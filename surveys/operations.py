@@ -7,7 +7,7 @@ Each service takes a session, validates, writes and commits; it raises a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -201,21 +201,34 @@ def submit_answer(
     # Insert first: a new answer (the usual case) costs one INSERT; a retry hits the unique
     # constraint and is answered from the stored row. Nothing is expired by this commit, so
     # the caller can read the answer and the wall without reloading them.
-    session.add(answer)
-    try:
-        _commit_keeping_state(session)
-    except IntegrityError:
-        session.rollback()
-        existing = session.scalars(
-            queries.answer_by_submission(wall.id, client_submission_id)
-        ).first()
-        if existing is None:
-            raise
+    existing = add_once(session, answer, _commit_keeping_state)
+    if existing is not None:
         return _replay(existing, prompt_id, cleaned)
     from .themes import assign_on_arrival  # the theme engine loads only when runs exist
 
     assign_on_arrival(session, answer)
     return SubmitResult(answer, created=True)
+
+
+def add_once(session: Session, answer: Answer, write: Callable[[Session], None]) -> Answer | None:
+    """Add a new answer and ``write`` (flush or commit); None when it was stored.
+
+    When the wall already holds an answer with the same ``client_submission_id`` (a retry,
+    or a concurrent duplicate losing the race on the unique constraint) the session is rolled
+    back and that stored answer is returned instead.
+    """
+    session.add(answer)
+    try:
+        write(session)
+    except IntegrityError:
+        session.rollback()
+        existing = session.scalars(
+            queries.answer_by_submission(answer.wall_id, answer.client_submission_id)
+        ).first()
+        if existing is None:
+            raise
+        return existing
+    return None
 
 
 def _commit_keeping_state(session: Session) -> None:

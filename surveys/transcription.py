@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import audit, queries
@@ -33,6 +32,7 @@ from .imports import (
 from .models import Answer, AnswerStatus, AuditEntry, Channel, Prompt, StaffUser, Wall, utcnow
 from .operations import (
     SUBMISSION_ID_PATTERN,
+    add_once,
     clean_answer_text,
     clean_profile,
     findings_json,
@@ -161,16 +161,8 @@ def transcribe(
         language=wall.language,
     )
     answer = Answer(**values)
-    session.add(answer)
-    try:
-        session.flush()
-    except IntegrityError:
-        session.rollback()
-        existing = session.scalars(
-            queries.answer_by_submission(wall.id, client_submission_id)
-        ).first()
-        if existing is None:
-            raise
+    existing = add_once(session, answer, Session.flush)
+    if existing is not None:
         return _replay(existing, batch, cleaned)
     audit.record(
         session,
