@@ -9,14 +9,24 @@ export FLASK_APP := wsgi
 
 .PHONY: install system-deps run dev test test-fast test-pg lint i18n translations check-migrations clean
 
-# System packages from Debian (headless Chromium for the browser tests, fonts). Needs root
-# or sudo; skipped when already present.
+# System packages from Debian: headless Chromium for the browser tests; Pango and fonts for
+# the report's PDF (WeasyPrint); poppler-utils (pdftoppm, pdftotext) to look at PDFs. Needs
+# root or sudo; installs only the packages that are missing, so it is safe to run again.
+SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation fonts-noto-color-emoji \
+	libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-	  echo "Installing Debian's chromium (browser tests)"; \
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+	  echo "Not Debian: install $(SYSTEM_PACKAGES) (or your system's equivalents) yourself."; \
+	  exit 0; \
+	fi; \
+	missing=$$(for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done | tr '\n' ' '); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null; \
+	    $$missing >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml

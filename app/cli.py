@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ themes_cli = AppGroup("themes", help="The theme engine.")
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo campaign (slug "demo"); does nothing when it is already there."""
-    result = load_demo(db.session)
+    result = load_demo(db.session, themes=True)
     verb = "Loaded" if result.created else "Already loaded:"
     click.echo(f"{verb} demo campaign with {result.walls} walls and {result.answers} answers.")
 
@@ -177,6 +178,69 @@ def translate_init(language: str) -> None:
     _pybabel("init", "-i", "translations/messages.pot", "-d", "translations", "-l", language)
 
 
+# -- the campaign report (issue: report) --------------------------------------------------------
+
+report_cli = AppGroup("report", help="The campaign report and answer exports.")
+REPORT_FORMATS = ("html", "pdf", "csv", "xlsx")
+
+
+@report_cli.command("build")
+@click.argument("campaign_slug", metavar="CAMPAIGN")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(REPORT_FORMATS, case_sensitive=False),
+    help="html, pdf, csv or xlsx (default: from the file name's ending).",
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=False, path_type=Path),
+    help="The file to write.",
+)
+def report_build(campaign_slug: str, fmt: str | None, out: Path) -> None:
+    """Write a campaign's report (HTML or PDF) or its answers with themes (CSV or XLSX)."""
+    from flask import current_app
+
+    from surveys.report import build_report
+
+    from .staff.report_views import export_file, render_pdf, render_standalone
+
+    fmt = (fmt or out.suffix.lstrip(".")).lower()
+    if fmt not in REPORT_FORMATS:
+        raise click.BadParameter(
+            "use html, pdf, csv or xlsx, or a file name ending in one of them",
+            param_hint="--format",
+        )
+    campaign = db.session.scalars(queries.campaign_by_slug(campaign_slug)).first()
+    if campaign is None:
+        raise click.ClickException(f"No campaign with slug {campaign_slug!r}.")
+    if out.exists() and out.is_dir():
+        raise click.ClickException(f"Cannot write {out}: it is a directory.")
+    if not out.parent.is_dir():
+        raise click.ClickException(f"Cannot write {out}: the folder {out.parent} does not exist.")
+    if not os.access(out if out.exists() else out.parent, os.W_OK):
+        raise click.ClickException(f"Cannot write {out}: permission denied.")
+    with current_app.test_request_context("/"):
+        if fmt in ("csv", "xlsx"):
+            body = export_file(campaign, fmt, actor_email="command line")  # type: ignore[arg-type]
+            what = "answers"
+        else:
+            report = build_report(db.session, campaign)
+            if fmt == "pdf":
+                body = render_pdf(report)
+            else:
+                body = render_standalone(report, embed_css=True).encode("utf-8")
+            what = "report"
+    try:
+        out.write_bytes(body)
+    except OSError as error:
+        raise click.ClickException(f"Cannot write {out}: {error.strerror or error}.") from error
+    size = f"{len(body):,} bytes"
+    click.echo(f"Wrote the {what} of {campaign.slug} as {fmt.upper()} to {out} ({size}).")
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     from .answers_cli import answers_cli
@@ -194,6 +258,7 @@ def register(app: Flask) -> None:
         retention_cli,
         answers_cli,
         backup_cli,
+        report_cli,
     )
     for group in groups:
         app.cli.add_command(group)

@@ -1,4 +1,4 @@
-"""CSV export of a campaign's answers, without personal data.
+"""CSV and XLSX export of a campaign's answers with their themes, without personal data.
 
 - Only approved answers (what the public already sees), unless other statuses are asked for.
 - The text passes the personal-data guard once more: every span it finds (and every stored
@@ -6,10 +6,16 @@
 - Profile values (role, age group, area) are kept only for groups of at least
   ``MIN_GROUP_SIZE`` answers: a rarer combination loses its area, and if the role and age
   group together are still rare, all three are left empty (small-cell suppression).
-- No ids that could link back to a device or a submission, no moderator, date without time.
-- Every cell that a spreadsheet could read as a formula (``= + - @``, tab, carriage return)
-  is prefixed with an apostrophe.
-- UTF-8 with a byte-order mark and ``;`` as separator: what Danish Excel opens correctly.
+- No ids that could link back to a device or a submission, no moderator, date without time:
+  the day the answer was given (for a paper note the date written on it, else the day it
+  arrived), so that an export imported as an earlier campaign exports the same again.
+- Paper notes and event answers keep the place they were collected at.
+- The themes column holds the labels of the answer's visible themes in the latest
+  campaign-wide theme run ("A; B" for an answer in two themes).
+- Every cell that a spreadsheet could read as a formula (``= + - @``, tab, carriage return,
+  and their full-width forms) is prefixed with an apostrophe.
+- CSV: UTF-8 with a byte-order mark and ``;`` as separator (what Danish Excel opens
+  correctly). XLSX: every cell is written as text (never a formula), with a frozen header.
 """
 
 from __future__ import annotations
@@ -17,16 +23,27 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TextIO
+from typing import BinaryIO, Literal, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import audit, queries
 from .errors import N_, NotFound
-from .models import Answer, AnswerStatus, Campaign, Prompt, StaffUser, Wall
+from .filters import day_of
+from .models import (
+    Answer,
+    AnswerStatus,
+    Campaign,
+    Prompt,
+    StaffUser,
+    Theme,
+    ThemeAssignment,
+    Wall,
+)
 from .moderation import display_findings
 from .privacy import redact
+from .themes import Scope, latest_run
 
 MIN_GROUP_SIZE = 5
 COLUMNS = (
@@ -35,7 +52,9 @@ COLUMNS = (
     "question_number",
     "question",
     "text",
+    "themes",
     "date",
+    "place",
     "channel",
     "language",
     "role",
@@ -44,6 +63,9 @@ COLUMNS = (
     "agree",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+#: Separator between the labels of an answer's themes.
+THEME_SEPARATOR = "; "
+ExportFormat = Literal["csv", "xlsx"]
 
 
 def neutralise_cell(value: object) -> str:
@@ -76,6 +98,23 @@ def _suppress_small_groups(
     return kept
 
 
+def theme_labels(session: Session, campaign: Campaign) -> dict[int, list[str]]:
+    """{answer id: labels of its visible themes} in the latest campaign-wide run."""
+    run = latest_run(session, Scope(campaign.id).key)
+    if run is None:
+        return {}
+    rows = session.execute(
+        select(ThemeAssignment.answer_id, Theme.label)
+        .join(Theme, Theme.id == ThemeAssignment.theme_id)
+        .where(ThemeAssignment.run_id == run.id, Theme.hidden.is_(False))
+        .order_by(ThemeAssignment.answer_id, Theme.position, Theme.id)
+    ).all()
+    labels: dict[int, list[str]] = {}
+    for answer_id, label in rows:
+        labels.setdefault(answer_id, []).append(label)
+    return labels
+
+
 def export_rows(
     session: Session,
     campaign: Campaign,
@@ -98,6 +137,7 @@ def export_rows(
     profiles = _suppress_small_groups(
         [(a.role, a.age_group, a.area) for a, _w, _p in rows], min_group_size
     )
+    themes = theme_labels(session, campaign)
     out: list[dict[str, str]] = []
     for (answer, wall, prompt), (role, age, area) in zip(rows, profiles, strict=True):
         values: dict[str, object] = {
@@ -106,7 +146,9 @@ def export_rows(
             "question_number": prompt.position + 1,
             "question": prompt.text,
             "text": safe_text(answer),
-            "date": answer.created_at.date().isoformat(),
+            "themes": THEME_SEPARATOR.join(themes.get(answer.id, [])),
+            "date": day_of(answer.created_at, answer.written_on).isoformat(),
+            "place": answer.place or "",
             "channel": answer.channel.value,
             "language": answer.language or "",
             "role": role or "",
@@ -137,6 +179,102 @@ def write_csv(
     return len(rows)
 
 
+def _xlsx_text(value: str) -> str:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+def write_xlsx(
+    session: Session,
+    campaign: Campaign,
+    stream: BinaryIO,
+    *,
+    headers: Mapping[str, str] | None = None,
+    sheet_title: str = "Svar",
+    statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+) -> int:
+    """Write the export as an XLSX workbook to ``stream``; returns the number of answers.
+
+    Every cell is neutralised *and* stored as text: openpyxl would otherwise store a value
+    beginning with ``=`` as a formula.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    rows = export_rows(session, campaign, statuses=statuses)
+    names = headers or {}
+    table = [[neutralise_cell(names.get(c, c)) for c in COLUMNS]]
+    table.extend([row[c] for c in COLUMNS] for row in rows)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _xlsx_text(sheet_title)[:31] or "Svar"
+    for r, values in enumerate(table, start=1):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(row=r, column=c)
+            cell.value = _xlsx_text(value)
+            cell.data_type = "s"  # text, never a formula
+            if r == 1:
+                cell.font = Font(bold=True)
+            elif COLUMNS[c - 1] in ("text", "question", "themes"):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            else:
+                cell.alignment = Alignment(vertical="top")
+    for c, name in enumerate(COLUMNS, start=1):
+        longest = max((len(values[c - 1]) for values in table[:500]), default=8)
+        limit = 70 if name in ("text", "question", "themes") else 30
+        sheet.column_dimensions[get_column_letter(c)].width = max(8, min(limit, longest + 2))
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    workbook.save(stream)
+    return len(rows)
+
+
+def export_answers(
+    session: Session,
+    campaign: Campaign,
+    stream: TextIO | BinaryIO,
+    *,
+    fmt: ExportFormat = "csv",
+    actor: StaffUser | None = None,
+    actor_email: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    sheet_title: str = "Svar",
+) -> int:
+    """Write the export in ``fmt`` and record it in the audit log (committed).
+
+    ``actor`` is the staff member (who must belong to the campaign's organisation);
+    exports from the command line pass ``actor_email`` instead.
+    """
+    if actor is not None and actor.organisation_id != campaign.organisation_id:
+        raise NotFound(N_("This campaign does not exist."), code="campaign_not_found")
+    if fmt == "xlsx":
+        count = write_xlsx(
+            session,
+            campaign,
+            stream,  # type: ignore[arg-type]
+            headers=headers,
+            sheet_title=sheet_title,
+        )
+    elif fmt == "csv":
+        count = write_csv(session, campaign, stream, headers=headers)  # type: ignore[arg-type]
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+    audit.record(
+        session,
+        organisation_id=campaign.organisation_id,
+        actor=actor,
+        actor_email=actor_email,
+        action="campaign.export",
+        target_type="campaign",
+        target_id=campaign.id,
+        after={"answers": count, "format": fmt},
+    )
+    session.commit()
+    return count
+
+
 def export_campaign(
     session: Session,
     actor: StaffUser,
@@ -145,18 +283,5 @@ def export_campaign(
     *,
     headers: Mapping[str, str] | None = None,
 ) -> int:
-    """Write a staff member's export of their campaign and record it in the audit log."""
-    if actor.organisation_id != campaign.organisation_id:
-        raise NotFound(N_("This campaign does not exist."), code="campaign_not_found")
-    count = write_csv(session, campaign, stream, headers=headers)
-    audit.record(
-        session,
-        organisation_id=campaign.organisation_id,
-        actor=actor,
-        action="campaign.export",
-        target_type="campaign",
-        target_id=campaign.id,
-        after={"answers": count, "format": "csv"},
-    )
-    session.commit()
-    return count
+    """Write a staff member's CSV export of their campaign and record it in the audit log."""
+    return export_answers(session, campaign, stream, fmt="csv", actor=actor, headers=headers)

@@ -3,17 +3,34 @@
 Only approved answers are ever returned with their text. An answer counts as changed when it
 was created, moderated or redacted at or after a moment; approval by a moderator therefore
 shows an older answer as new, and hiding one tells the projector to take it down (by id).
+
+Once themes exist for the wall's campaign, :func:`theme_cloud` gives the projector a cloud of
+the visible themes sized by their approved answers on the wall; only themes with at least
+``MIN_GROUP_SIZE`` (5) such answers are shown (anonymity), at most :data:`CLOUD_MAX_THEMES`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from .models import Answer, AnswerStatus, utcnow
+from .insights import MIN_GROUP_SIZE
+from .models import (
+    Answer,
+    AnswerStatus,
+    Theme,
+    ThemeAssignment,
+    ThemeRun,
+    theme_scope_key,
+    utcnow,
+)
+from .privacy import detect_personal_data, redact
+from .themes import latest_run
 
 #: How far back each look for changes reaches beyond the cursor, so that a change committed
 #: a moment after it was timestamped (a slow transaction) is not missed.
@@ -21,6 +38,9 @@ OVERLAP = timedelta(seconds=10)
 #: The oldest cursor accepted; older ones start from this far back.
 MAX_LOOKBACK = timedelta(hours=1)
 MAX_CHANGES = 200
+#: The most themes the projector's cloud shows, and the number of size steps (1 … 6).
+CLOUD_MAX_THEMES = 12
+CLOUD_SIZES = 6
 
 
 @dataclass(frozen=True)
@@ -141,3 +161,77 @@ def changes_since(
             # Taken down (or sent back to review) by a moderator: only the id goes out.
             removed.append(answer.id)
     return LiveChanges(cursor=cursor, notes=notes, removed=removed)
+
+
+@dataclass(frozen=True)
+class CloudTheme:
+    """A theme in the projector's cloud: ``size`` 1 (smallest) … :data:`CLOUD_SIZES`."""
+
+    id: int
+    label: str
+    count: int
+    size: int
+
+
+def live_run(session: Session, campaign_id: int, wall_id: int) -> ThemeRun | None:
+    """The themes a wall's projector shows: the wall's latest run, else the campaign's."""
+    return latest_run(session, theme_scope_key(campaign_id, wall_id, None)) or latest_run(
+        session, theme_scope_key(campaign_id, None, None)
+    )
+
+
+@lru_cache(maxsize=1024)
+def public_label(label: str) -> str:
+    """A theme's label as shown in public: anything the personal-data guard finds removed."""
+    spans = [(f.start, f.end) for f in detect_personal_data(label)]
+    return redact(label, spans) if spans else label
+
+
+def cloud_size(count: int, largest: int) -> int:
+    """The size step of a theme with ``count`` answers when the largest has ``largest``."""
+    if largest <= 0:
+        return 1
+    return max(1, min(CLOUD_SIZES, math.ceil(CLOUD_SIZES * count / largest)))
+
+
+def theme_cloud(
+    session: Session,
+    campaign_id: int,
+    wall_id: int,
+    *,
+    prompt_id: int | None = None,
+    min_count: int = MIN_GROUP_SIZE,
+    limit: int = CLOUD_MAX_THEMES,
+) -> list[CloudTheme]:
+    """The visible themes of :func:`live_run` with at least ``min_count`` approved answers on
+    the wall (of the prompt, when given), largest first; empty when there is no run."""
+    run = live_run(session, campaign_id, wall_id)
+    if run is None:
+        return []
+    answers = func.count(func.distinct(ThemeAssignment.answer_id))
+    conditions = [
+        Theme.run_id == run.id,
+        Theme.hidden.is_(False),
+        Answer.wall_id == wall_id,
+        Answer.status == AnswerStatus.APPROVED,
+    ]
+    if prompt_id is not None:
+        conditions.append(Answer.prompt_id == prompt_id)
+    stmt = (
+        select(Theme.id, Theme.label, answers)
+        .join(ThemeAssignment, ThemeAssignment.theme_id == Theme.id)
+        .join(Answer, Answer.id == ThemeAssignment.answer_id)
+        .where(*conditions)
+        .group_by(Theme.id, Theme.label, Theme.position)
+        .having(answers >= min_count)
+        .order_by(answers.desc(), Theme.position)
+        .limit(limit)
+    )
+    rows = session.execute(stmt).tuples().all()
+    largest = max((count for _id, _label, count in rows), default=0)
+    return [
+        CloudTheme(
+            id=theme_id, label=public_label(label), count=count, size=cloud_size(count, largest)
+        )
+        for theme_id, label, count in rows
+    ]

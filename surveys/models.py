@@ -175,6 +175,15 @@ class Campaign(Base):
         _enum(RetentionAction, "retention_action"), default=RetentionAction.ANONYMISE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the report: the public "Det har vi hørt" page ------------------------------------------
+    #: When staff published the campaign's public page (None: not published).
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The theme run the public page shows: a snapshot of what staff published, so a later
+    #: re-run (new, not yet curated themes) stays private until they publish again. No foreign
+    #: key on purpose: runs are deleted only with their campaign, and on SQLite a foreign-key
+    #: column cannot be dropped without rebuilding the campaign table (which, with foreign
+    #: keys on, would cascade-delete its walls and answers); a missing run shows no themes.
+    published_run_id: Mapped[int | None] = mapped_column(Integer)
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
     walls: Mapped[list[Wall]] = relationship(

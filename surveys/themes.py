@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
@@ -169,6 +169,7 @@ def build_themes(
         previous=_previous_themes(previous, session),
         curation=Curation.from_dict(curation.data or {}),
     )
+    pinned = (curation.data or {}).get("pinned") or {}
     run = ThemeRun(
         campaign_id=scope.campaign_id,
         wall_id=scope.wall_id,
@@ -190,7 +191,7 @@ def build_themes(
             description=(curation.descriptions or {}).get(engine_theme.id, ""),
             terms=list(engine_theme.terms),
             size=engine_theme.size,
-            representative_ids=[int(a) for a in engine_theme.representative_ids],
+            representative_ids=_representatives(engine_theme, pinned.get(engine_theme.id)),
             hidden=engine_theme.hidden,
         )
         run.themes.append(theme)
@@ -207,6 +208,24 @@ def build_themes(
     curation.updated_at = utcnow()
     session.commit()
     return run
+
+
+#: Quotes kept per theme when staff pinned some (pinned first, then the most central).
+N_REPRESENTATIVES = 4
+
+
+def _representatives(engine_theme: Any, pinned: list | None) -> list[int]:
+    """The theme's quotes: the engine's choice, which is only the pinned answers when staff
+    pinned some; those are then followed by the most central other answers."""
+    reps = [int(a) for a in engine_theme.representative_ids]
+    if pinned:
+        wanted = max(N_REPRESENTATIVES, len(reps))
+        for answer_id in engine_theme.answer_ids:
+            if len(reps) >= wanted:
+                break
+            if int(answer_id) not in reps:
+                reps.append(int(answer_id))
+    return reps
 
 
 def _load_model(run: ThemeRun) -> ThemeModel:

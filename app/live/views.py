@@ -5,6 +5,10 @@ fails falls back to polling ``/updates``. A stream lasts at most ``LIVE_STREAM_S
 and then ends; the browser's EventSource reconnects by itself and resumes from the last
 event id, so no worker thread is held for ever. ``LIVE_MAX_STREAMS`` caps the streams of
 one process; beyond it the page is told (503) to poll instead.
+
+Once the wall's campaign has themes, the page shows a cloud of them (``surveys.live.theme_cloud``):
+in the page itself, in every ``/updates`` answer and as a ``themes`` event at the start of
+each stream and whenever it changes (looked at every ``LIVE_THEMES_SECONDS``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,16 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from surveys import operations
-from surveys.live import LiveChanges, LiveNote, changes_since, from_millis, latest_notes, to_millis
+from surveys.live import (
+    CloudTheme,
+    LiveChanges,
+    LiveNote,
+    changes_since,
+    from_millis,
+    latest_notes,
+    theme_cloud,
+    to_millis,
+)
 from surveys.models import Prompt, Wall, utcnow
 from surveys.reads import wall_replies
 
@@ -36,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "LIVE_HEARTBEAT_SECONDS": 15.0,
     "LIVE_MAX_STREAMS": 4,
     "LIVE_NOTES_SHOWN": 24,
+    "LIVE_THEMES_SECONDS": 10.0,
 }
 
 _streams_lock = threading.Lock()
@@ -76,6 +90,50 @@ def _changes_json(changes: LiveChanges, prompts: dict[int, str]) -> dict[str, An
     }
 
 
+def _cloud_json(cloud: list[CloudTheme]) -> list[dict[str, Any]]:
+    return [{"id": t.id, "label": t.label, "count": t.count, "size": t.size} for t in cloud]
+
+
+class CloudCache:
+    """Theme clouds per (wall, prompt), kept ``max_age`` seconds: a room of polling projectors
+    then costs one count per wall and period, not one per request."""
+
+    MAX_ENTRIES = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clouds: dict[tuple[int, int | None], tuple[float, list[dict[str, Any]]]] = {}
+
+    def get(
+        self,
+        session: Session,
+        campaign_id: int,
+        wall_id: int,
+        prompt_id: int | None,
+        max_age: float,
+    ) -> list[dict[str, Any]]:
+        """The cloud as JSON, from the cache when it is fresh enough."""
+        key = (wall_id, prompt_id)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._clouds.get(key)
+        if cached is not None and now - cached[0] < max_age:
+            return cached[1]
+        cloud = _cloud_json(theme_cloud(session, campaign_id, wall_id, prompt_id=prompt_id))
+        with self._lock:
+            if len(self._clouds) >= self.MAX_ENTRIES:
+                self._clouds.clear()
+            self._clouds[key] = (now, cloud)
+        return cloud
+
+
+def _cloud_cache() -> CloudCache:
+    cache = current_app.extensions.get("stemmer.live_clouds")
+    if cache is None:
+        cache = current_app.extensions.setdefault("stemmer.live_clouds", CloudCache())
+    return cache
+
+
 @bp.get("/<slug>")
 def live(slug: str) -> ResponseReturnValue:
     """The projector page: the newest approved answers, updated live."""
@@ -89,6 +147,7 @@ def live(slug: str) -> ResponseReturnValue:
         limit=_setting("LIVE_NOTES_SHOWN"),
     )
     prompt_id = prompt.id if prompt else None
+    cloud = theme_cloud(db.session, wall.campaign_id, wall.id, prompt_id=prompt_id)
     return render_template(
         "live/live.html",
         wall=wall,
@@ -101,6 +160,7 @@ def live(slug: str) -> ResponseReturnValue:
         wall_url=url_for("participate.wall", slug=wall.slug, _external=True),
         replies=wall_replies(db.session, wall.id, limit=1),
         max_notes=_setting("LIVE_NOTES_SHOWN"),
+        cloud=cloud,
     )
 
 
@@ -114,8 +174,13 @@ def updates(slug: str) -> ResponseReturnValue:
     """Polling fallback: what changed since ``since`` (a cursor from the page or last poll)."""
     wall = _load_wall(slug)
     prompt = _prompt_filter(wall)
-    changes = changes_since(db.session, wall.id, _since(), prompt_id=prompt.id if prompt else None)
-    response = jsonify(_changes_json(changes, {p.id: p.text for p in wall.prompts}))
+    prompt_id = prompt.id if prompt else None
+    changes = changes_since(db.session, wall.id, _since(), prompt_id=prompt_id)
+    data = _changes_json(changes, {p.id: p.text for p in wall.prompts})
+    data["themes"] = _cloud_cache().get(
+        db.session, wall.campaign_id, wall.id, prompt_id, float(_setting("LIVE_THEMES_SECONDS"))
+    )
+    response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -137,11 +202,15 @@ def stream_changes(
     duration: float,
     poll: float,
     heartbeat: float,
+    campaign_id: int | None = None,
+    themes_every: float = 10.0,
+    clouds: CloudCache | None = None,
 ) -> Iterator[str]:
     """Server-sent events for a wall until ``duration`` seconds have passed.
 
     Each poll uses its own short database session, so no transaction stays open while the
-    stream waits.
+    stream waits. With ``campaign_id`` the theme cloud is sent first and again when it
+    changes (looked at every ``themes_every`` seconds).
     """
     global _open_streams
     with _streams_lock:
@@ -152,11 +221,22 @@ def stream_changes(
         cursor = since
         sent: dict[int, str] = {}
         last_beat = 0.0
+        last_cloud_check: float | None = None
+        sent_cloud: list[dict[str, Any]] = []  # an empty cloud needs no event at the start
         first = True
         while True:
+            cloud: list[dict[str, Any]] | None = None
+            check_cloud = campaign_id is not None and (
+                last_cloud_check is None or time.monotonic() - last_cloud_check >= themes_every
+            )
             try:
                 with Session(engine) as session:
                     changes = changes_since(session, wall_id, cursor, prompt_id=prompt_id)
+                    if check_cloud and campaign_id is not None:
+                        cloud = (clouds or CloudCache()).get(
+                            session, campaign_id, wall_id, prompt_id, themes_every
+                        )
+                        last_cloud_check = time.monotonic()
             except SQLAlchemyError:
                 return  # the database went away: end the stream, the browser reconnects
             cursor = changes.cursor
@@ -169,6 +249,9 @@ def stream_changes(
                 if sent.get(answer_id) != "removed":
                     sent[answer_id] = "removed"
                     yield _event("remove", {"id": answer_id}, event_id)
+            if cloud is not None and cloud != sent_cloud:
+                sent_cloud = cloud
+                yield _event("themes", {"themes": cloud}, event_id)
             now = time.monotonic()
             if first or now - last_beat >= heartbeat:
                 yield _event("ping", {"cursor": event_id}, event_id)
@@ -184,7 +267,8 @@ def stream_changes(
 
 @bp.get("/<slug>/events")
 def events(slug: str) -> ResponseReturnValue:
-    """Server-sent events: ``note`` (show or update), ``remove`` (take down), ``ping``."""
+    """Server-sent events: ``note`` (show or update), ``remove`` (take down), ``themes``
+    (the theme cloud), ``ping``."""
     wall = _load_wall(slug)
     prompt = _prompt_filter(wall)
     if _open_streams >= _setting("LIVE_MAX_STREAMS"):
@@ -198,6 +282,9 @@ def events(slug: str) -> ResponseReturnValue:
         duration=float(_setting("LIVE_STREAM_SECONDS")),
         poll=float(_setting("LIVE_POLL_SECONDS")),
         heartbeat=float(_setting("LIVE_HEARTBEAT_SECONDS")),
+        campaign_id=wall.campaign_id,
+        themes_every=float(_setting("LIVE_THEMES_SECONDS")),
+        clouds=_cloud_cache(),
     )
     response = Response(generator, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache, no-store"

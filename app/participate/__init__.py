@@ -5,3 +5,6 @@ from flask import Blueprint
 bp = Blueprint("participate", __name__)
 
 from . import views  # noqa: E402, F401
+
+# isort: split
+from . import heard_views  # noqa: E402, F401  (the public "Det har vi hørt" page)

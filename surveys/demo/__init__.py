@@ -85,11 +85,18 @@ def demo_answers() -> list[dict[str, Any]]:
     return [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
-def load_demo(session: Session, now: datetime | None = None) -> DemoResult:
-    """Create the demo campaign with its walls and answers; do nothing if it exists."""
+def load_demo(session: Session, now: datetime | None = None, *, themes: bool = False) -> DemoResult:
+    """Create the demo campaign with its walls and answers; do nothing if it exists.
+
+    With ``themes`` the campaign's answers are also grouped into themes (one campaign-wide
+    run, made only when the campaign has none yet), so the theme explorer shows themes at
+    once. It loads the language model and takes a few seconds, so tests leave it off.
+    """
     existing = session.scalars(queries.campaign_by_slug(DEMO_CAMPAIGN)).first()
     if existing is not None:
         count = len(session.scalars(queries.answers_of_campaign(existing.id)).all())
+        if themes:
+            _build_demo_themes(session, existing)
         return DemoResult(created=False, walls=len(existing.walls), answers=count)
 
     now = now or utcnow()
@@ -142,4 +149,14 @@ def load_demo(session: Session, now: datetime | None = None) -> DemoResult:
             )
         )
     session.commit()
+    if themes:
+        _build_demo_themes(session, campaign)
     return DemoResult(created=True, walls=len(walls), answers=len(rows))
+
+
+def _build_demo_themes(session: Session, campaign: Campaign) -> None:
+    from ..themes import Scope, build_themes, latest_run
+
+    scope = Scope(campaign.id)
+    if latest_run(session, scope.key) is None:
+        build_themes(session, scope)

@@ -14,8 +14,12 @@ from surveys.models import (
     KioskDevice,
     Organisation,
     StaffUser,
+    Theme,
+    ThemeAssignment,
+    ThemeRun,
     Wall,
     WallReply,
+    theme_scope_key,
 )
 from tests.factories import (
     STAFF_PASSWORD,
@@ -63,6 +67,7 @@ def make_world(session: Session, slug: str) -> OrgWorld:
     reply = WallReply(wall_id=wall.id, text="Det har vi hørt – det gør vi nu")
     session.add_all([device, reply])
     session.commit()
+    _add_theme_run(session, wall, answer)
     admin = make_staff(session, organisation, "admin", email=f"admin@{slug}.dk")
     other_user = make_staff(session, organisation, "viewer", email=f"viewer@{slug}.dk")
     return OrgWorld(
@@ -76,3 +81,23 @@ def make_world(session: Session, slug: str) -> OrgWorld:
         admin=admin,
         other_user=other_user,
     )
+
+
+#: The key of the theme every world has (theme explorer routes point at it).
+WORLD_THEME_KEY = "t1"
+
+
+def _add_theme_run(session: Session, wall: Wall, answer: Answer) -> None:
+    """A stored campaign-wide theme run with one theme, without running the engine."""
+    run = ThemeRun(
+        campaign_id=wall.campaign_id,
+        scope_key=theme_scope_key(wall.campaign_id, None, None),
+        n_answers=1,
+        model=b"",
+    )
+    theme = Theme(key=WORLD_THEME_KEY, label="Bænke og legepladser", terms=["bænke"], size=1)
+    run.themes.append(theme)
+    session.add(run)
+    session.flush()
+    session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer.id, run_id=run.id))
+    session.commit()

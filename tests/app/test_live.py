@@ -12,8 +12,25 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.live import views as live_views
-from surveys.live import MAX_LOOKBACK, changes_since, from_millis, latest_notes, to_millis
-from surveys.models import AnswerStatus, WallReply, utcnow
+from surveys.live import (
+    CLOUD_MAX_THEMES,
+    MAX_LOOKBACK,
+    changes_since,
+    cloud_size,
+    from_millis,
+    latest_notes,
+    theme_cloud,
+    to_millis,
+)
+from surveys.models import (
+    AnswerStatus,
+    Theme,
+    ThemeAssignment,
+    ThemeRun,
+    WallReply,
+    theme_scope_key,
+    utcnow,
+)
 from tests.factories import make_answer, make_wall
 
 
@@ -223,3 +240,158 @@ def test_too_many_streams_are_told_to_poll(
     monkeypatch.setattr(live_views, "_open_streams", 1)
     app.config.update(LIVE_STREAM_SECONDS=0.1, LIVE_POLL_SECONDS=0.05)
     assert client.get("/live/travl/events").status_code == 200
+
+
+# --- the theme cloud (once themes exist) ---
+
+
+def _theme_run(
+    session: Session, wall, themes: dict[str, list[int]], *, wall_scope=False, hidden=()
+):
+    """A stored run over the wall's campaign (or the wall) with themes labelled by key."""
+    wall_id = wall.id if wall_scope else None
+    run = ThemeRun(
+        campaign_id=wall.campaign_id,
+        wall_id=wall_id,
+        scope_key=theme_scope_key(wall.campaign_id, wall_id, None),
+        model=b"",
+    )
+    session.add(run)
+    for position, (label, members) in enumerate(themes.items()):
+        theme = Theme(key=f"t{position}", position=position, label=label, hidden=label in hidden)
+        run.themes.append(theme)
+        session.flush()
+        for answer_id in members:
+            session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer_id, run_id=run.id))
+    session.commit()
+    return run
+
+
+def _ids(session: Session, wall, n: int, **fields) -> list[int]:
+    return [make_answer(session, wall, f"note {i}", **fields).id for i in range(n)]
+
+
+def test_theme_cloud_counts_approved_answers_on_the_wall(session: Session) -> None:
+    wall = make_wall(session)
+    other_wall = make_wall(session, campaign=wall.campaign)
+    assert theme_cloud(session, wall.campaign_id, wall.id) == []  # no run: no cloud
+    bus = _ids(session, wall, 12)
+    klub = _ids(session, wall, 5)
+    few = _ids(session, wall, 4)
+    waiting = _ids(session, wall, 3, status=AnswerStatus.PENDING)
+    elsewhere = _ids(session, other_wall, 9)
+    _theme_run(
+        session,
+        wall,
+        {
+            "Bussen": bus,
+            "Klubben": klub[:4] + waiting + elsewhere,  # 4 approved here: too few
+            "Skjult": bus,
+            "Små": few,
+            "Hal": bus[:6],
+        },
+        hidden={"Skjult"},
+    )
+    cloud = theme_cloud(session, wall.campaign_id, wall.id)
+    assert [(t.label, t.count, t.size) for t in cloud] == [("Bussen", 12, 6), ("Hal", 6, 3)]
+    # Another wall of the campaign counts its own answers in the campaign's run.
+    assert [(t.label, t.count) for t in theme_cloud(session, wall.campaign_id, other_wall.id)] == [
+        ("Klubben", 9)
+    ]
+    # A run of the wall itself wins over the campaign's.
+    _theme_run(session, wall, {"Væggens eget tema": bus[:5]}, wall_scope=True)
+    assert [t.label for t in theme_cloud(session, wall.campaign_id, wall.id)] == [
+        "Væggens eget tema"
+    ]
+    assert (cloud_size(1, 40), cloud_size(20, 40), cloud_size(40, 40), cloud_size(3, 0)) == (
+        1,
+        3,
+        6,
+        1,
+    )
+
+
+def test_theme_cloud_is_limited_and_follows_the_prompt_filter(session: Session) -> None:
+    wall = make_wall(session)
+    first, second = wall.prompts
+    on_first = _ids(session, wall, 5, prompt=first)
+    on_second = _ids(session, wall, 6, prompt=second)
+    themes = {f"Tema {i:02d}": on_first + on_second for i in range(CLOUD_MAX_THEMES + 3)}
+    themes["Andet spørgsmål"] = on_second
+    _theme_run(session, wall, themes)
+    assert len(theme_cloud(session, wall.campaign_id, wall.id)) == CLOUD_MAX_THEMES
+    only_first = theme_cloud(session, wall.campaign_id, wall.id, prompt_id=first.id)
+    assert "Andet spørgsmål" not in [t.label for t in only_first]
+    assert {t.count for t in only_first} == {5}
+
+
+def test_theme_labels_pass_the_personal_data_guard(session: Session) -> None:
+    wall = make_wall(session)
+    _theme_run(session, wall, {"Ring på 22 33 44 55": _ids(session, wall, 5)})
+    assert [t.label for t in theme_cloud(session, wall.campaign_id, wall.id)] == [
+        "Ring på [fjernet]"
+    ]
+
+
+def test_live_page_without_a_run_has_no_cloud(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, "uden-temaer")
+    make_answer(session, wall, "En note")
+    html = client.get("/live/uden-temaer").get_data(as_text=True)
+    assert 'id="live-themes" aria-labelledby="live-themes-heading" hidden' in html
+    assert 'id="live-side" hidden' in html
+    assert "cloud-theme" not in html
+    data = client.get("/live/uden-temaer/updates").get_json()
+    assert data["themes"] == []
+
+
+def test_live_page_shows_the_cloud_escaped_with_size_classes(
+    client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "med-temaer")
+    bus = _ids(session, wall, 10)
+    _theme_run(session, wall, {"<script>alert(1)</script>": bus, "Hal": bus[:5], "Lille": bus[:2]})
+    html = client.get("/live/med-temaer").get_data(as_text=True)
+    assert "Det skriver I om" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
+    assert 'class="cloud-theme cloud-size-6"' in html and 'class="cloud-theme cloud-size-3"' in html
+    assert "Lille" not in html  # 2 answers: never shown
+    assert "10 svar" in html
+    assert "style=" not in html
+    data = client.get("/live/med-temaer/updates").get_json()
+    assert [(t["label"], t["count"], t["size"]) for t in data["themes"]] == [
+        ("<script>alert(1)</script>", 10, 6),
+        ("Hal", 5, 3),
+    ]
+
+
+def test_event_stream_sends_the_theme_cloud(
+    short_streams: Flask, client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "sky")
+    ids = _ids(session, wall, 6, created_at=utcnow() - timedelta(hours=2))
+    _theme_run(session, wall, {"Skoven": ids})
+    body = client.get(f"/live/sky/events?since={to_millis(utcnow())}").get_data(as_text=True)
+    themes = [data for name, data, _ in _events(body) if name == "themes"]
+    assert themes == [
+        {"themes": [{"id": themes[0]["themes"][0]["id"], "label": "Skoven", "count": 6, "size": 6}]}
+    ]
+    # Without themes the stream is as before: no themes event.
+    make_wall(session, "sky-uden")
+    body = client.get("/live/sky-uden/events").get_data(as_text=True)
+    assert [name for name, _d, _i in _events(body) if name == "themes"] == []
+
+
+def test_polled_theme_cloud_is_cached_for_a_few_seconds(
+    app: Flask, client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "cache")
+    app.config["LIVE_THEMES_SECONDS"] = 60
+    assert client.get("/live/cache/updates").get_json()["themes"] == []
+    _theme_run(session, wall, {"Skaterbanen": _ids(session, wall, 5)})
+    # A room of polling projectors shares one count per wall and period ...
+    assert client.get("/live/cache/updates").get_json()["themes"] == []
+    # ... while a reload shows the cloud at once, and the next period's polls too.
+    assert "Skaterbanen" in client.get("/live/cache").get_data(as_text=True)
+    app.config["LIVE_THEMES_SECONDS"] = 0
+    themes = client.get("/live/cache/updates").get_json()["themes"]
+    assert [t["label"] for t in themes] == ["Skaterbanen"]

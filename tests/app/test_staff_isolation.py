@@ -26,7 +26,7 @@ from surveys.models import (
     Wall,
     WallReply,
 )
-from tests.app.staff_helpers import OrgWorld, login, make_world
+from tests.app.staff_helpers import WORLD_THEME_KEY, OrgWorld, login, make_world
 
 METHODS = ("GET", "POST")
 
@@ -48,6 +48,7 @@ def url_params(rule: Rule, world: OrgWorld) -> dict[str, int]:
         "reply_id": world.reply.id,
         "answer_id": world.flagged.id,
         "user_id": world.other_user.id,
+        "key": WORLD_THEME_KEY,
     }
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"map the URL parameter(s) {unknown} of {rule.rule} in this test"

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from playwright.sync_api import Page, Request, Route, expect
 from sqlalchemy.orm import Session
 
-from surveys.models import AnswerStatus, Moderation, utcnow
+from surveys.models import (
+    AnswerStatus,
+    Audience,
+    Moderation,
+    Theme,
+    ThemeAssignment,
+    ThemeRun,
+    theme_scope_key,
+    utcnow,
+)
 from tests.factories import make_answer, make_wall
 
-from .conftest import screenshot
+from .conftest import check_axe, collect_errors, screenshot
 
 
 def _fast_streams(app: Flask, seconds: float = 30) -> None:
@@ -103,3 +114,92 @@ def test_filter_by_prompt(app: Flask, live_server: str, projector: Page, session
     expect(projector.get_by_text("Mangler: busser")).to_be_visible(timeout=3000)
     assert "Godt: stranden" not in projector.content()
     assert "Godt: skoven" not in projector.content()
+
+
+# --- the theme cloud ---
+
+LIVE_THEMES = {
+    "Flere busser om aftenen": 22,
+    "Steder at være efter skole": 17,
+    "Klubben skal have åbent længere": 12,
+    "Bedre cykelstier": 9,
+    "Tryghed på stationen": 7,
+    "Billigere fritidsaktiviteter": 6,
+    "Sport og hal i weekenden": 5,
+    "Wifi på biblioteket": 4,  # too few answers: never shown
+}
+
+
+def test_theme_cloud_on_the_projector(
+    app: Flask, live_server: str, projector: Page, session: Session
+) -> None:
+    _fast_streams(app)
+    app.config["LIVE_THEMES_SECONDS"] = 0.3
+    errors = collect_errors(projector)
+    wall = make_wall(session, "temaer", title="Unge stemmer", audience=Audience.YOUNG)
+    notes = [
+        "Bussen går kun hver anden time om aftenen, så jeg kan ikke komme hjem fra træning",
+        "Et sted hvor vi kan være når det regner, uden at skulle købe noget",
+        "Klubben lukker kl 21, det er alt for tidligt i weekenden",
+        "Cykelstien ud til skolen er farlig om vinteren",
+        "Mere lys ved stationen, jeg er utryg når jeg venter om aftenen",
+        "Det er for dyrt at gå til fodbold når man har tre søskende",
+    ]
+    run = ThemeRun(
+        campaign_id=wall.campaign_id,
+        scope_key=theme_scope_key(wall.campaign_id, None, None),
+        model=b"",
+    )
+    session.add(run)
+    themes: dict[str, Theme] = {}
+    for position, (label, size) in enumerate(LIVE_THEMES.items()):
+        theme = Theme(key=f"t{position}", position=position, label=label)
+        run.themes.append(theme)
+        session.flush()
+        themes[label] = theme
+        for i in range(size):
+            answer = make_answer(session, wall, notes[(position + i) % len(notes)])
+            session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer.id, run_id=run.id))
+    session.commit()
+
+    projector.goto(f"{live_server}/live/temaer")
+    cloud = projector.locator("#live-cloud .cloud-theme")
+    expect(cloud).to_have_count(7)
+    expect(cloud.first).to_contain_text("Flere busser om aftenen")
+    expect(cloud.first).to_have_class(re.compile(r"\bcloud-size-6\b"))
+    assert "Wifi på biblioteket" not in projector.content()
+    panel = projector.locator("#live-themes")
+    expect(panel.get_by_role("heading", name="Det skriver I om")).to_be_visible()
+    projector.wait_for_timeout(700)  # let the entry animation end
+    screenshot(projector, "live-themes")
+    box = panel.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1920 and box["y"] + box["height"] <= 1080
+    smallest = cloud.last.evaluate(
+        "n => parseFloat(getComputedStyle(n.querySelector('.cloud-label')).fontSize)"
+    )
+    assert smallest >= 24, "readable from the back of the room"
+    check_axe(projector, "live wall with themes")
+
+    # A fifth answer in the small theme: it joins the cloud without a reload.
+    answer = make_answer(session, wall, "Wifi på biblioteket virker aldrig")
+    session.add(
+        ThemeAssignment(
+            theme_id=themes["Wifi på biblioteket"].id, answer_id=answer.id, run_id=run.id
+        )
+    )
+    session.commit()
+    expect(cloud).to_have_count(8, timeout=4000)
+    expect(projector.locator("#live-cloud")).to_contain_text("Wifi på biblioteket")
+    assert errors == []
+
+
+def test_without_themes_the_projector_shows_no_cloud(
+    app: Flask, live_server: str, projector: Page, session: Session
+) -> None:
+    _fast_streams(app)
+    wall = make_wall(session, "ingen-temaer")
+    make_answer(session, wall, "Flere bænke i parken")
+    projector.goto(f"{live_server}/live/ingen-temaer")
+    expect(projector.locator(".live-note")).to_have_count(1)
+    expect(projector.locator("#live-themes")).to_be_hidden()
+    expect(projector.locator("#live-side")).to_be_hidden()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import export
-from surveys.models import AnswerStatus, AuditEntry, Reaction
+from surveys.models import AnswerStatus, AuditEntry, Channel, Reaction
 from tests.factories import make_answer, make_staff, make_wall
 
 
@@ -95,4 +95,111 @@ def test_export_campaign_is_audited_and_uses_headers(session: Session) -> None:
         "campaign.export",
         analyst.id,
         {"answers": 1, "format": "csv"},
+    )
+
+
+# -- themes, paper columns and XLSX (the report's exports) ---------------------------------------
+
+DANGEROUS = ["=1+1", "+45 22 33", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "＝1+1", "＋1", "－1", "＠A"]
+
+
+def _theme_run(session: Session, campaign, groups: dict[str, list[int]], labels: dict[str, str]):
+    from tests.surveys.test_report import make_run
+
+    return make_run(session, campaign, groups, labels=labels)
+
+
+def test_export_has_theme_labels_place_and_the_date_on_the_note(session: Session) -> None:
+    from datetime import date
+
+    wall = make_wall(session)
+    both = make_answer(session, wall, "Busser og legepladser")
+    one = make_answer(session, wall, "Kun busser")
+    none = make_answer(session, wall, "Intet tema")
+    paper = make_answer(
+        session,
+        wall,
+        "Fra en seddel",
+        channel=Channel.PAPER,
+        place="Ungdomsklubben",
+        written_on=date(2026, 9, 30),
+    )
+    _theme_run(
+        session,
+        wall.campaign,
+        {"leg": [both.id], "bus": [both.id, one.id, paper.id]},
+        {"leg": "Legepladser", "bus": "Busser"},
+    )
+    rows = {int(r["answer"]): r for r in export.export_rows(session, wall.campaign)}
+    assert rows[both.id]["themes"] == "Legepladser; Busser"  # in the run's theme order
+    assert rows[one.id]["themes"] == "Busser"
+    assert rows[none.id]["themes"] == ""
+    # A paper note's date is the one written on it; other answers have the day they arrived.
+    assert (rows[paper.id]["place"], rows[paper.id]["date"]) == ("Ungdomsklubben", "2026-09-30")
+    assert rows[one.id]["date"] == one.created_at.date().isoformat()
+    assert rows[one.id]["place"] == "" and rows[paper.id]["channel"] == "paper"
+
+
+def test_xlsx_cells_are_neutralised_text_never_formulas(session: Session) -> None:
+    from openpyxl import load_workbook
+
+    wall = make_wall(session, title="=Væg")
+    answers = [make_answer(session, wall, text) for text in DANGEROUS]
+    plain = make_answer(session, wall, "Æ Ø Å æ ø å <script>alert(1)</script>", place="=evil()")
+    _theme_run(session, wall.campaign, {"t": [answers[0].id]}, {"t": "=Tema"})
+    buffer = io.BytesIO()
+    headers = {c: c for c in export.COLUMNS} | {"text": "=Svar"}
+    assert export.write_xlsx(session, wall.campaign, buffer, headers=headers) == 11
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=False))
+    header = [c.value for c in rows[0]]
+    assert header[export.COLUMNS.index("text")] == "'=Svar"
+    cells = [c for row in rows for c in row]
+    assert all(c.data_type == "s" for c in cells if c.value is not None)
+    for cell in cells:
+        if isinstance(cell.value, str):
+            assert not cell.value.startswith(export._FORMULA_START), cell.value
+    by_id = {int(row[0].value): [c.value for c in row] for row in rows[1:]}
+    col = export.COLUMNS.index
+    for answer, text in zip(answers, DANGEROUS, strict=True):
+        # (XML reads a stored carriage return back as a line feed)
+        assert by_id[answer.id][col("text")] == "'" + text.replace("\r", "\n")
+    assert by_id[answers[0].id][col("themes")] == "'=Tema"
+    assert by_id[answers[0].id][col("wall")] == "'=Væg"
+    assert by_id[plain.id][col("text")] == "Æ Ø Å æ ø å <script>alert(1)</script>"
+    assert by_id[plain.id][col("place")] == "'=evil()"
+
+
+def test_csv_keeps_html_as_plain_text_and_neutralises_theme_labels(session: Session) -> None:
+    wall = make_wall(session)
+    answer = make_answer(session, wall, "<b>fed</b> <script>alert('x')</script>")
+    _theme_run(session, wall.campaign, {"t": [answer.id]}, {"t": "@Tema"})
+    buffer = io.StringIO()
+    export.write_csv(session, wall.campaign, buffer)
+    (row,) = _parse(buffer.getvalue())
+    assert row["text"] == "<b>fed</b> <script>alert('x')</script>"
+    assert row["themes"] == "'@Tema"
+    assert "&lt;" not in buffer.getvalue()
+
+
+def test_xlsx_export_is_audited_and_refuses_other_organisations(session: Session) -> None:
+    import pytest
+
+    from surveys.errors import NotFound
+
+    wall = make_wall(session)
+    make_answer(session, wall)
+    analyst = make_staff(session, wall.campaign.organisation, "analyst")
+    stranger = make_staff(session, role="admin")
+    with pytest.raises(NotFound):
+        export.export_answers(session, wall.campaign, io.BytesIO(), fmt="xlsx", actor=stranger)
+    buffer = io.BytesIO()
+    assert export.export_answers(session, wall.campaign, buffer, fmt="xlsx", actor=analyst) == 1
+    assert buffer.getvalue().startswith(b"PK")
+    entry = session.scalars(select(AuditEntry)).one()
+    assert (entry.action, entry.actor_id, entry.after) == (
+        "campaign.export",
+        analyst.id,
+        {"answers": 1, "format": "xlsx"},
     )
