@@ -109,6 +109,7 @@ def _wall_page_version_statement() -> Select[Any]:
         select(Campaign.title).where(campaign).scalar_subquery(),
         select(Campaign.retention_months).where(campaign).scalar_subquery(),
         select(Campaign.retention_action).where(campaign).scalar_subquery(),
+        select(Campaign.published_at).where(campaign).scalar_subquery(),
     )
 
 
@@ -120,8 +121,9 @@ def wall_page_version(session: Session, wall: Wall) -> tuple[object, ...]:
     """What a rendered wall page depends on beyond the loaded wall, in one statement.
 
     Changes whenever a note is approved, hidden, redacted or deleted, a device agrees, a
-    reply is added or hidden, or the campaign's title or retention changes. A page cache
-    keyed by this (plus the wall's own fields) never serves a page older than the data.
+    reply is added or hidden, or the campaign's title, retention or publication changes. A
+    page cache keyed by this (plus the wall's own fields) never serves a page older than the
+    data.
     """
     row = session.execute(
         _WALL_PAGE_VERSION, {"wall_id": wall.id, "campaign_id": wall.campaign_id}

@@ -49,3 +49,46 @@ def test_migrations_downgrade_and_upgrade_again(database_url: str) -> None:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
     app.extensions["stemmer.db"].engine.dispose()
+
+
+def test_downgrading_a_batch_migration_keeps_the_rows_that_point_at_the_table(
+    database_url: str,
+) -> None:
+    """On SQLite a batch migration copies the table: no cascade may delete what refers to it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func, select
+
+    from app import create_app
+    from surveys.db import make_engine, make_session_factory
+    from surveys.models import Answer, Reaction, Theme, ThemeAssignment, ThemeRun
+    from tests.databases import MIGRATIONS
+    from tests.factories import make_answer, make_wall
+
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        wall = make_wall(session)
+        answer = make_answer(session, wall, "Flere bænke ved søen")
+        session.add(Reaction(answer_id=answer.id, device_key="device-key-0001"))
+        run = ThemeRun(campaign_id=wall.campaign_id, scope_key="c", model=b"")
+        run.themes.append(Theme(key="t1", label="Bænke"))
+        session.add(run)
+        session.flush()
+        session.add(ThemeAssignment(theme_id=run.themes[0].id, answer_id=answer.id, run_id=run.id))
+        session.commit()
+    tables = (Answer, Reaction, ThemeAssignment)
+
+    def counts() -> list[int]:
+        with engine.connect() as connection:
+            return [
+                connection.scalar(select(func.count()).select_from(t.__table__)) for t in tables
+            ]
+
+    assert counts() == [1, 1, 1]
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0003_themes")
+        assert counts() == [1, 1, 1]
+        upgrade(directory=MIGRATIONS, revision="heads")
+    assert counts() == [1, 1, 1]
+    app.extensions["stemmer.db"].engine.dispose()
+    engine.dispose()

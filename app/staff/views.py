@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from surveys import accounts, campaigns, export
+from surveys import accounts, campaigns
 from surveys.accounts import LoginFailed, Permission
 from surveys.errors import DomainError
 from surveys.models import Answer, AnswerStatus, KioskDevice, Wall, utcnow
@@ -151,39 +149,6 @@ def campaign_delete(campaign_id: int) -> ResponseReturnValue:
             return redirect(url_for(".dashboard"), code=303)
     answers = sum(sum(c.values()) for c in counts.values())
     return render_template("staff/campaign_delete.html", campaign=item, form=form, answers=answers)
-
-
-def _export_headers() -> dict[str, str]:
-    return {
-        "answer": _("Answer no."),
-        "wall": _("Wall"),
-        "question_number": _("Question no."),
-        "question": _("Question"),
-        "text": _("Answer"),
-        "date": _("Date"),
-        "channel": _("Channel"),
-        "language": _("Language"),
-        "role": _("Role"),
-        "age_group": _("Age group"),
-        "area": _("Area"),
-        "agree": _("Agree"),
-    }
-
-
-@bp.get("/campaigns/<int:campaign_id>/export.csv")
-@requires(Permission.EXPORT)
-def campaign_export(campaign_id: int) -> ResponseReturnValue:
-    """The campaign's approved answers as CSV, without personal data."""
-    user = staff()
-    item = campaigns.get_campaign(db.session, user.organisation_id, campaign_id)
-    buffer = io.StringIO()
-    export.export_campaign(db.session, user, item, buffer, headers=_export_headers())
-    response = Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    stamp = to_local(utcnow())
-    day = stamp.date().isoformat() if stamp else ""
-    response.headers["Content-Disposition"] = f'attachment; filename="{item.slug}-svar-{day}.csv"'
-    return response
 
 
 # -- walls ---------------------------------------------------------------------------------------

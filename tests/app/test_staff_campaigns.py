@@ -201,7 +201,9 @@ def test_export_csv(client: FlaskClient, session: Session) -> None:
     make_answer(session, world.wall, "=1+1 og flere bænke")
     analyst = make_staff(session, world.organisation, "analyst")
     login(client, analyst)
-    response = client.get(f"/staff/campaigns/{world.campaign.id}/export.csv")
+    page = client.get(f"/staff/campaigns/{world.campaign.id}").get_data(as_text=True)
+    assert f'href="/staff/campaigns/{world.campaign.id}/report.csv"' in page
+    response = client.get(f"/staff/campaigns/{world.campaign.id}/report.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.headers["Content-Disposition"].startswith(
@@ -210,7 +212,7 @@ def test_export_csv(client: FlaskClient, session: Session) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     text = response.data.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    assert rows[0][:5] == ["Svar nr.", "Væg", "Spørgsmål nr.", "Spørgsmål", "Svar"]
+    assert rows[0][:6] == ["Svar nr.", "Væg", "Spørgsmål nr.", "Spørgsmål", "Svar", "Temaer"]
     assert [r[4] for r in rows[1:]] == ["'=1+1 og flere bænke"]  # pending ones are not exported
 
 

@@ -45,7 +45,6 @@ EXPECTED = {
     "staff.device_revoke": Permission.MANAGE_CAMPAIGNS,
     "staff.reply_add": Permission.REPLY,
     "staff.reply_hide": Permission.REPLY,
-    "staff.campaign_export": Permission.EXPORT,
     "staff.report": Permission.VIEW,
     "staff.report_pdf": Permission.VIEW,
     "staff.report_csv": Permission.EXPORT,

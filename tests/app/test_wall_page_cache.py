@@ -93,6 +93,14 @@ def _rename_campaign(session: Session, wall: Wall) -> str:
     return "Omdøbt kampagne"
 
 
+def _publish(session: Session, wall: Wall) -> str:
+    from surveys.models import utcnow
+
+    wall.campaign.published_at = utcnow()
+    session.commit()
+    return f"/c/{wall.campaign.slug}/hoert"
+
+
 def _edit_wall(session: Session, wall: Wall) -> str:
     wall.intro = "En helt ny introduktion"
     wall.prompts[0].text = "Et nyt spørgsmål?"
@@ -110,7 +118,16 @@ def wall_answer(session: Session, wall: Wall):
 
 @pytest.mark.parametrize(
     "change",
-    [_approve_new, _hide_existing, _redact, _reply, _hide_reply, _rename_campaign, _edit_wall],
+    [
+        _approve_new,
+        _hide_existing,
+        _redact,
+        _reply,
+        _hide_reply,
+        _rename_campaign,
+        _publish,
+        _edit_wall,
+    ],
 )
 def test_a_cached_page_is_never_older_than_the_data(
     client: FlaskClient, session: Session, change: Callable[[Session, Wall], str]
