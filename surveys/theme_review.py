@@ -275,31 +275,44 @@ def _themes_by_id(run: ThemeRun) -> dict[int, Theme]:
     return {t.id: t for t in run.themes}
 
 
-def _record(
-    session: Session,
-    actor: StaffUser,
-    campaign: Campaign,
-    action: str,
-    scope: Scope,
-    theme: Theme | None,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    run: ThemeRun | None = None,
-) -> None:
-    details = {"scope": scope.key}
-    if theme is not None:
-        details["theme"] = theme.key
-    audit.record(
-        session,
-        organisation_id=campaign.organisation_id,
-        actor=actor,
-        action=action,
-        target_type="theme" if theme is not None else "theme_run",
-        target_id=theme.id if theme is not None else (run.id if run is not None else None),
-        before=before,
-        after={**details, **(after or {})},
-    )
+@dataclass(frozen=True)
+class _Change:
+    """A change by ``actor`` in ``scope``: campaign checked first, audited and committed last."""
+
+    session: Session
+    actor: StaffUser
+    scope: Scope
+    campaign: Campaign
+
+    @classmethod
+    def begin(cls, session: Session, actor: StaffUser, scope: Scope) -> _Change:
+        """The change, once the scope's campaign is the actor's (:class:`NotFound` otherwise)."""
+        return cls(session, actor, scope, _check_actor(session, actor, scope))
+
+    def commit(
+        self,
+        action: str,
+        theme: Theme | None,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        run: ThemeRun | None = None,
+    ) -> None:
+        """Audit the change (its target: ``theme``, else ``run``) and commit it."""
+        details = {"scope": self.scope.key}
+        if theme is not None:
+            details["theme"] = theme.key
+        audit.record(
+            self.session,
+            organisation_id=self.campaign.organisation_id,
+            actor=self.actor,
+            action=action,
+            target_type="theme" if theme is not None else "theme_run",
+            target_id=theme.id if theme is not None else (run.id if run is not None else None),
+            before=before,
+            after={**details, **(after or {})},
+        )
+        self.session.commit()
 
 
 def _clean_label(label: str) -> str:
@@ -333,7 +346,7 @@ def run_themes(
     seed: int = 0,
 ) -> ThemeRun:
     """Run the theme engine over the scope now (keeping every curation); audited."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     count = count_scope_answers(session, scope)
     if count < MIN_ANSWERS:
         raise InvalidInput(
@@ -346,22 +359,15 @@ def run_themes(
             min=MIN_ANSWERS,
         )
     run = build_themes(session, scope, n_themes=n_themes, seed=seed)
-    audit.record(
-        session,
-        organisation_id=campaign.organisation_id,
-        actor=actor,
-        action="theme.run",
-        target_type="theme_run",
-        target_id=run.id,
-        after={"scope": scope.key, "answers": run.n_answers, "themes": len(run.themes)},
+    change.commit(
+        "theme.run", None, after={"answers": run.n_answers, "themes": len(run.themes)}, run=run
     )
-    session.commit()
     return run
 
 
 def rename_theme(session: Session, actor: StaffUser, scope: Scope, key: str, label: str) -> Theme:
     """Give a theme the name staff wrote (kept verbatim by every re-run)."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     _, theme = find_theme(session, scope, key)
     text = _clean_label(label)
     edit = _Edit.of(session, scope)
@@ -369,17 +375,7 @@ def rename_theme(session: Session, actor: StaffUser, scope: Scope, key: str, lab
     edit.renamed[theme.key] = text
     theme.label = text
     edit.save()
-    _record(
-        session,
-        actor,
-        campaign,
-        "theme.rename",
-        scope,
-        theme,
-        before={"label": before},
-        after={"label": text},
-    )
-    session.commit()
+    change.commit("theme.rename", theme, before={"label": before}, after={"label": text})
     return theme
 
 
@@ -387,7 +383,7 @@ def describe_theme(
     session: Session, actor: StaffUser, scope: Scope, key: str, description: str
 ) -> Theme:
     """Write (or, with an empty text, remove) the short description of a theme."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     _, theme = find_theme(session, scope, key)
     text = normalise_answer(description or "")
     if len(text) > MAX_DESCRIPTION_LENGTH:
@@ -404,17 +400,9 @@ def describe_theme(
         edit.descriptions.pop(theme.key, None)
     theme.description = text
     edit.save()
-    _record(
-        session,
-        actor,
-        campaign,
-        "theme.describe",
-        scope,
-        theme,
-        before={"description": before or ""},
-        after={"description": text},
+    change.commit(
+        "theme.describe", theme, before={"description": before or ""}, after={"description": text}
     )
-    session.commit()
     return theme
 
 
@@ -422,7 +410,7 @@ def merge_themes(
     session: Session, actor: StaffUser, scope: Scope, key: str, other_keys: Sequence[str]
 ) -> Theme:
     """Merge the other themes into theme ``key``, which keeps its key, name and description."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     run, survivor = find_theme(session, scope, key)
     others_keys = list(dict.fromkeys(k for k in other_keys if k))
     if not others_keys:
@@ -489,17 +477,12 @@ def merge_themes(
     for other in others:
         run.themes.remove(other)
     _refresh(session, run, [survivor])
-    _record(
-        session,
-        actor,
-        campaign,
+    change.commit(
         "theme.merge",
-        scope,
         survivor,
         before={"themes": [key, *others_keys]},
         after={"merged": others_keys, "size": survivor.size},
     )
-    session.commit()
     return survivor
 
 
@@ -514,7 +497,7 @@ def split_theme(
     """Take chosen answers of theme ``key`` into a new theme called ``label``."""
     from nlp import fresh_theme_id
 
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     run, source = find_theme(session, scope, key)
     text = _clean_label(label)
     answers = _scope_answers(session, scope, answer_ids)
@@ -565,16 +548,9 @@ def split_theme(
     _strip_representatives(run, ids, keep=theme)
     by_id = _themes_by_id(run)
     _refresh(session, run, [by_id[t] for t in touched if t in by_id] + [theme])
-    _record(
-        session,
-        actor,
-        campaign,
-        "theme.split",
-        scope,
-        theme,
-        after={"from": source.key, "label": text, "answers": sorted(ids)},
+    change.commit(
+        "theme.split", theme, after={"from": source.key, "label": text, "answers": sorted(ids)}
     )
-    session.commit()
     return theme
 
 
@@ -582,7 +558,7 @@ def move_answers(
     session: Session, actor: StaffUser, scope: Scope, answer_ids: Iterable[int], target_key: str
 ) -> Theme:
     """Put answers in theme ``target_key`` (their only theme from now on)."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     run, target = find_theme(session, scope, target_key)
     answers = _scope_answers(session, scope, answer_ids)
     ids = [a.id for a in answers]
@@ -599,25 +575,20 @@ def move_answers(
     _add_memberships(session, run, target, ids)
     _strip_representatives(run, ids, keep=target)
     _refresh(session, run, [by_id[t] for t in touched if t in by_id] + [target])
-    _record(
-        session,
-        actor,
-        campaign,
+    change.commit(
         "theme.move",
-        scope,
         target,
         before={
             "answers": {str(a): sorted(by_id[t].key for t in before[a] if t in by_id) for a in ids}
         },
         after={"answers": sorted(ids)},
     )
-    session.commit()
     return target
 
 
 def pin_quote(session: Session, actor: StaffUser, scope: Scope, key: str, answer_id: int) -> Theme:
     """Pin an approved answer of the theme as one of its quotes (shown first)."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     run, theme = find_theme(session, scope, key)
     (answer,) = _scope_answers(session, scope, [answer_id])
     if theme.id not in _memberships(session, run, [answer.id])[answer.id]:
@@ -636,16 +607,7 @@ def pin_quote(session: Session, actor: StaffUser, scope: Scope, key: str, answer
         pins.append(str(answer.id))
     edit.save()
     _pins_first(theme, [int(a) for a in pins])
-    _record(
-        session,
-        actor,
-        campaign,
-        "theme.pin",
-        scope,
-        theme,
-        after={"answer": answer.id, "pinned": [int(a) for a in pins]},
-    )
-    session.commit()
+    change.commit("theme.pin", theme, after={"answer": answer.id, "pinned": [int(a) for a in pins]})
     return theme
 
 
@@ -653,7 +615,7 @@ def unpin_quote(
     session: Session, actor: StaffUser, scope: Scope, key: str, answer_id: int
 ) -> Theme:
     """Take a pinned quote off the theme (the answer stays in the theme)."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     _, theme = find_theme(session, scope, key)
     edit = _Edit.of(session, scope)
     pins = edit.pinned.get(theme.key, [])
@@ -662,16 +624,11 @@ def unpin_quote(
     edit.pinned[theme.key] = [a for a in pins if a != str(answer_id)]
     edit.save()
     theme.representative_ids = [a for a in theme.representative_ids or [] if a != answer_id]
-    _record(
-        session,
-        actor,
-        campaign,
+    change.commit(
         "theme.unpin",
-        scope,
         theme,
         after={"answer": answer_id, "pinned": [int(a) for a in edit.pinned[theme.key]]},
     )
-    session.commit()
     return theme
 
 
@@ -679,24 +636,19 @@ def set_theme_hidden(
     session: Session, actor: StaffUser, scope: Scope, key: str, hidden: bool
 ) -> Theme:
     """Hide a theme from counts and reports (it keeps its key and answers), or show it again."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     _, theme = find_theme(session, scope, key)
     edit = _Edit.of(session, scope)
     edit.hidden = [t for t in edit.hidden if t != theme.key] + ([theme.key] if hidden else [])
     edit.save()
     before = theme.hidden
     theme.hidden = hidden
-    _record(
-        session,
-        actor,
-        campaign,
+    change.commit(
         "theme.hide" if hidden else "theme.unhide",
-        scope,
         theme,
         before={"hidden": before},
         after={"hidden": hidden},
     )
-    session.commit()
     return theme
 
 
@@ -704,7 +656,7 @@ def exclude_answers(
     session: Session, actor: StaffUser, scope: Scope, answer_ids: Iterable[int]
 ) -> int:
     """Mark answers "not a theme": they leave every theme and stay out of clustering."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     run = _run(session, scope)
     answers = _scope_answers(session, scope, answer_ids)
     ids = [a.id for a in answers]
@@ -717,18 +669,13 @@ def exclude_answers(
     touched = _drop_memberships(session, run, ids)
     _strip_representatives(run, ids)
     _refresh(session, run, [by_id[t] for t in touched if t in by_id])
-    _record(
-        session,
-        actor,
-        campaign,
+    change.commit(
         "theme.exclude",
-        scope,
         None,
         before={"themes": sorted(by_id[t].key for t in touched if t in by_id)},
         after={"answers": sorted(ids)},
         run=run,
     )
-    session.commit()
     return len(ids)
 
 
@@ -736,7 +683,7 @@ def include_answers(
     session: Session, actor: StaffUser, scope: Scope, answer_ids: Iterable[int]
 ) -> int:
     """Undo "not a theme": the answers take part in the next run again."""
-    campaign = _check_actor(session, actor, scope)
+    change = _Change.begin(session, actor, scope)
     ids = _unique_ids(answer_ids)
     edit = _Edit.of(session, scope)
     wanted = {str(a) for a in ids}
@@ -744,8 +691,7 @@ def include_answers(
         raise NotFound(N_("This answer is not marked as not a theme."), code="answer_not_excluded")
     edit.excluded = [a for a in edit.excluded if a not in wanted]
     edit.save()
-    _record(session, actor, campaign, "theme.include", scope, None, after={"answers": sorted(ids)})
-    session.commit()
+    change.commit("theme.include", None, after={"answers": sorted(ids)})
     return len(ids)
 
 

@@ -9,6 +9,7 @@ same view (scope, filters and page are carried in hidden fields).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,26 +218,40 @@ def _theme_or_404(view: ThemeView, key: str) -> None:
     review.find_theme(db.session, view.scope, key)
 
 
-@bp.post("/campaigns/<int:campaign_id>/themes/run")
-@requires(Permission.CURATE_THEMES)
-def theme_run(campaign_id: int) -> ResponseReturnValue:
-    """Run the theme engine for the scope now; curation is kept."""
+def _curate(campaign_id: int, key: str | None, change: Callable[[ThemeView], str]) -> ThemeView:
+    """Read the posted view, check the theme ``key`` (if any) and make the change.
+
+    ``change`` calls the service and returns the message to flash; a domain error is rolled
+    back and flashed instead. The view is returned for the redirect.
+    """
     view = parse_view(campaign_id, request.form)
+    if key is not None:
+        _theme_or_404(view, key)
     try:
-        run = review.run_themes(db.session, staff(), view.scope)
+        message = change(view)
     except DomainError as error:
         db.session.rollback()
         flash_error(error)
     else:
-        flash(
-            _(
-                "The themes were updated: %(themes)d themes from %(answers)d answers. "
-                "Your changes were kept.",
-                themes=sum(1 for t in run.themes if not t.hidden),
-                answers=run.n_answers,
-            ),
-            "success",
+        flash(message, "success")
+    return view
+
+
+@bp.post("/campaigns/<int:campaign_id>/themes/run")
+@requires(Permission.CURATE_THEMES)
+def theme_run(campaign_id: int) -> ResponseReturnValue:
+    """Run the theme engine for the scope now; curation is kept."""
+
+    def run(view: ThemeView) -> str:
+        done = review.run_themes(db.session, staff(), view.scope)
+        return _(
+            "The themes were updated: %(themes)d themes from %(answers)d answers. "
+            "Your changes were kept.",
+            themes=sum(1 for t in done.themes if not t.hidden),
+            answers=done.n_answers,
         )
+
+    view = _curate(campaign_id, None, run)
     return redirect(
         url_for(".theme_explorer", campaign_id=view.campaign.id, **view.params(side=None)),
         code=303,
@@ -247,68 +262,57 @@ def theme_run(campaign_id: int) -> ResponseReturnValue:
 @requires(Permission.CURATE_THEMES)
 def theme_rename(campaign_id: int, key: str) -> ResponseReturnValue:
     """Give the theme a name."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    try:
+
+    def rename(view: ThemeView) -> str:
         review.rename_theme(db.session, staff(), view.scope, key, request.form.get("label", ""))
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        flash(_("The theme was renamed."), "success")
-    return _back(view, key)
+        return _("The theme was renamed.")
+
+    return _back(_curate(campaign_id, key, rename), key)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/<key>/describe")
 @requires(Permission.CURATE_THEMES)
 def theme_describe(campaign_id: int, key: str) -> ResponseReturnValue:
     """Write the theme's short description."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    try:
+
+    def describe(view: ThemeView) -> str:
         theme = review.describe_theme(
             db.session, staff(), view.scope, key, request.form.get("description", "")
         )
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
         message = _("The description was saved.") if theme.description else None
-        flash(message or _("The description was removed."), "success")
-    return _back(view, key)
+        return message or _("The description was removed.")
+
+    return _back(_curate(campaign_id, key, describe), key)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/<key>/merge")
 @requires(Permission.CURATE_THEMES)
 def theme_merge(campaign_id: int, key: str) -> ResponseReturnValue:
     """Merge another theme into this one."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    other = request.form.get("other", "")
-    try:
+
+    def merge(view: ThemeView) -> str:
+        other = request.form.get("other", "")
         theme = review.merge_themes(db.session, staff(), view.scope, key, [other] if other else [])
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        flash(_("The themes were merged into %(label)s.", label=theme.label), "success")
-    return _back(view, key)
+        return _("The themes were merged into %(label)s.", label=theme.label)
+
+    return _back(_curate(campaign_id, key, merge), key)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/<key>/visibility")
 @requires(Permission.CURATE_THEMES)
 def theme_visibility(campaign_id: int, key: str) -> ResponseReturnValue:
     """Hide the theme or show it again."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    action = request.form.get("action", "")
-    if action not in ("hide", "show"):
-        abort(400)
-    review.set_theme_hidden(db.session, staff(), view.scope, key, action == "hide")
-    if action == "hide":
-        flash(_("The theme is hidden. It keeps its answers and can be shown again."), "success")
-    else:
-        flash(_("The theme is shown again."), "success")
+
+    def hide_or_show(view: ThemeView) -> str:
+        action = request.form.get("action", "")
+        if action not in ("hide", "show"):
+            abort(400)
+        review.set_theme_hidden(db.session, staff(), view.scope, key, action == "hide")
+        if action == "hide":
+            return _("The theme is hidden. It keeps its answers and can be shown again.")
+        return _("The theme is shown again.")
+
+    view = _curate(campaign_id, key, hide_or_show)
     return _back(view, key if request.form.get("back") != "explorer" else None)
 
 
@@ -316,88 +320,72 @@ def theme_visibility(campaign_id: int, key: str) -> ResponseReturnValue:
 @requires(Permission.CURATE_THEMES)
 def theme_pin(campaign_id: int, key: str) -> ResponseReturnValue:
     """Pin an answer as one of the theme's quotes, or unpin it."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    action = request.form.get("action", "")
-    answer_id = _int_arg(request.form.get("answer_id"))
-    if action not in ("pin", "unpin") or answer_id is None:
-        abort(400)
-    try:
+
+    def pin_or_unpin(view: ThemeView) -> str:
+        action = request.form.get("action", "")
+        answer_id = _int_arg(request.form.get("answer_id"))
+        if action not in ("pin", "unpin") or answer_id is None:
+            abort(400)
         if action == "pin":
             review.pin_quote(db.session, staff(), view.scope, key, answer_id)
-        else:
-            review.unpin_quote(db.session, staff(), view.scope, key, answer_id)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        if action == "pin":
-            flash(_("The answer is pinned as a quote of the theme."), "success")
-        else:
-            flash(_("The answer is no longer a pinned quote."), "success")
-    return _back(view, key)
+            return _("The answer is pinned as a quote of the theme.")
+        review.unpin_quote(db.session, staff(), view.scope, key, answer_id)
+        return _("The answer is no longer a pinned quote.")
+
+    return _back(_curate(campaign_id, key, pin_or_unpin), key)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/<key>/answers")
 @requires(Permission.CURATE_THEMES)
 def theme_answers(campaign_id: int, key: str) -> ResponseReturnValue:
     """The chosen answers of the theme: move them, split them off, or mark "not a theme"."""
-    view = parse_view(campaign_id, request.form)
-    _theme_or_404(view, key)
-    action = request.form.get("action", "")
-    if action not in ("move", "split", "exclude"):
-        abort(400)
-    ids = _answer_ids()
-    user = staff()
-    try:
+
+    def move_split_or_exclude(view: ThemeView) -> str:
+        action = request.form.get("action", "")
+        if action not in ("move", "split", "exclude"):
+            abort(400)
+        ids = _answer_ids()
+        user = staff()
         if action == "move":
             target = review.move_answers(
                 db.session, user, view.scope, ids, request.form.get("target", "")
             )
-            message = ngettext(
+            return ngettext(
                 "%(num)d answer was moved to %(label)s.",
                 "%(num)d answers were moved to %(label)s.",
                 len(ids),
                 label=target.label,
             )
-        elif action == "split":
+        if action == "split":
             theme = review.split_theme(
                 db.session, user, view.scope, key, ids, request.form.get("label", "")
             )
-            message = ngettext(
+            return ngettext(
                 "%(num)d answer is now in the new theme %(label)s.",
                 "%(num)d answers are now in the new theme %(label)s.",
                 len(ids),
                 label=theme.label,
             )
-        else:
-            count = review.exclude_answers(db.session, user, view.scope, ids)
-            message = ngettext(
-                "%(num)d answer was marked as not a theme.",
-                "%(num)d answers were marked as not a theme.",
-                count,
-            )
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        flash(message, "success")
-    return _back(view, key)
+        count = review.exclude_answers(db.session, user, view.scope, ids)
+        return ngettext(
+            "%(num)d answer was marked as not a theme.",
+            "%(num)d answers were marked as not a theme.",
+            count,
+        )
+
+    return _back(_curate(campaign_id, key, move_split_or_exclude), key)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/include")
 @requires(Permission.CURATE_THEMES)
 def theme_include(campaign_id: int) -> ResponseReturnValue:
     """Undo "not a theme" for an answer: it takes part in the next run again."""
-    view = parse_view(campaign_id, request.form)
-    ids = _answer_ids()
-    try:
-        review.include_answers(db.session, staff(), view.scope, ids)
-    except DomainError as error:
-        db.session.rollback()
-        flash_error(error)
-    else:
-        flash(_("The answer is placed in a theme again at the next run."), "success")
+
+    def include(view: ThemeView) -> str:
+        review.include_answers(db.session, staff(), view.scope, _answer_ids())
+        return _("The answer is placed in a theme again at the next run.")
+
+    view = _curate(campaign_id, None, include)
     return redirect(
         url_for(
             ".theme_explorer", campaign_id=view.campaign.id, **view.params(), _anchor="excluded"

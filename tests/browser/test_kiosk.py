@@ -143,7 +143,8 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     tablet.context.set_offline(True)
     response = tablet.reload()
     assert response is not None and response.from_service_worker
-    expect(tablet.locator(".kiosk-tile").first).to_be_visible()
+    # The scripts come from the worker's cache too; on a busy machine that takes a while.
+    expect(tablet.locator(".kiosk-tile").first).to_be_visible(timeout=20_000)
 
     tablet.get_by_role("button", name=wall.prompts[1].text).click()
     tablet.get_by_role("textbox", name="Dit svar").fill("Skrevet på en kiosk uden net")
