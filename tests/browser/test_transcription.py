@@ -3,11 +3,13 @@ nothing typed quickly is lost, and the last notes can be corrected or deleted.""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from flask import Flask, request
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -130,3 +132,40 @@ def test_typing_a_stack_of_sticky_notes(live_server: str, desktop: Page, session
     expect(page.locator("#note-status")).to_contain_text("Samme tekst er allerede gemt")
     expect(field).to_be_focused()
     _wait_for_count(session, wall.id, len(NOTES))
+
+
+def test_notes_stay_in_typed_order_when_the_server_answers_out_of_order(
+    app: Flask, live_server: str, desktop: Page, session: Session
+) -> None:
+    organisation = make_organisation(session, "orden", name="Ordenskommune")
+    wall = make_wall(session, "orden", organisation=organisation)
+    moderator = make_staff(session, organisation, "moderator", email="ole@orden.dk")
+    view = app.view_functions["staff.transcribe"]
+
+    @functools.wraps(view)  # keeps the permission the staff guard reads from the view
+    def slow_first(*args: object, **kwargs: object) -> object:
+        if request.method == "POST" and request.form.get("text") == "Først":
+            time.sleep(1.0)  # the first note's answer arrives after the later ones
+        return view(*args, **kwargs)
+
+    app.view_functions["staff.transcribe"] = slow_first
+    page = desktop
+    page.goto(f"{live_server}/staff/walls/{wall.id}/transcribe")
+    page.get_by_label("E-mail").fill(moderator.email)
+    page.get_by_label("Adgangskode").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.get_by_role("button", name="Begynd at skrive").click()
+    field = page.get_by_label("Sedlens tekst")
+    for text in ("Først", "Dernæst", "Til sidst"):
+        field.fill(text)
+        page.keyboard.press("Enter")
+        expect(field).to_have_value("")
+    notes = page.locator("#notes > li")
+    # At once, in typed order (newest first), before the server has answered the first.
+    expect(notes).to_have_count(3)
+    expect(notes).to_contain_text(["Til sidst", "Dernæst", "Først"])
+    _wait_for_count(session, wall.id, 3)
+    texts = notes.locator("input[name=text]")
+    expect(texts).to_have_count(3)
+    for position, text in enumerate(("Til sidst", "Dernæst", "Først")):
+        expect(texts.nth(position)).to_have_value(text)

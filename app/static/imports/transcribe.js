@@ -34,7 +34,28 @@
     }
   }
 
+  // A note takes its place in the list at once, in the order it was typed; the server's
+  // version replaces it when saved (answers may come back in another order).
+  function placeholder(text) {
+    var item = document.createElement("li");
+    item.className = "note-sending";
+    item.setAttribute("aria-busy", "true");
+    var body = document.createElement("p");
+    body.textContent = text;
+    item.appendChild(body);
+    list.insertBefore(item, list.firstElementChild);
+    while (list.children.length > limit) list.removeChild(list.lastElementChild);
+    return item;
+  }
+
+  function settle(item, html) {
+    if (!item.parentNode) return; // scrolled out of the last ten while it was being sent
+    if (html) item.insertAdjacentHTML("beforebegin", html);
+    item.parentNode.removeChild(item);
+  }
+
   function send(data, text) {
+    var item = placeholder(text);
     sending += 1;
     fetch(form.action, {
       method: "POST",
@@ -51,17 +72,17 @@
       .then(function (result) {
         sending -= 1;
         if (!result.ok) {
+          settle(item, null);
           failed(text, result.body.error || form.getAttribute("data-error-message"));
           return;
         }
-        if (!document.getElementById("note-" + result.body.id)) {
-          list.insertAdjacentHTML("afterbegin", result.body.html);
-          while (list.children.length > limit) list.removeChild(list.lastElementChild);
-        }
+        var shown = document.getElementById("note-" + result.body.id);
+        settle(item, shown ? null : result.body.html);
         say(result.body.message, false);
       })
       .catch(function () {
         sending -= 1;
+        settle(item, null);
         failed(text, form.getAttribute("data-error-message"));
       });
   }
