@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput
@@ -207,6 +208,7 @@ def build_themes(
         session.execute(ThemeAssignment.__table__.insert(), rows)
     curation.updated_at = utcnow()
     session.commit()
+    _remember_runs(session, scope.campaign_id)
     return run
 
 
@@ -286,15 +288,44 @@ def assign_answer(session: Session, answer: Answer) -> list[Theme]:
     return assigned
 
 
+#: Campaigns (per database) known to have theme runs, and those last seen without one. Every
+#: answer asks; remembering saves a query per answer. A run made by another process is noticed
+#: within ``NO_RUN_RECHECK_SECONDS``; answers of those seconds show as "nye svar" without a
+#: theme until the next run.
+_WITH_RUNS: set[tuple[str, int]] = set()
+_WITHOUT_RUNS: dict[tuple[str, int], float] = {}
+NO_RUN_RECHECK_SECONDS = 5.0
+
+
+def _campaign_key(session: Session, campaign_id: int) -> tuple[str, int]:
+    return (str(session.get_bind().engine.url), campaign_id)
+
+
+def campaign_has_runs(session: Session, campaign_id: int) -> bool:
+    """Whether the campaign has a theme run (remembered; see ``NO_RUN_RECHECK_SECONDS``)."""
+    key = _campaign_key(session, campaign_id)
+    if key in _WITH_RUNS:
+        return True
+    checked = _WITHOUT_RUNS.get(key)
+    if checked is not None and time.monotonic() - checked < NO_RUN_RECHECK_SECONDS:
+        return False
+    if session.scalar(select(exists().where(ThemeRun.campaign_id == campaign_id))):
+        _remember_runs(session, campaign_id)
+        return True
+    _WITHOUT_RUNS[key] = time.monotonic()
+    return False
+
+
+def _remember_runs(session: Session, campaign_id: int) -> None:
+    key = _campaign_key(session, campaign_id)
+    _WITH_RUNS.add(key)
+    _WITHOUT_RUNS.pop(key, None)
+
+
 def assign_on_arrival(session: Session, answer: Answer) -> None:
     """Best effort: put a just-stored answer under the latest themes; never raises."""
     try:
-        has_runs = session.scalar(
-            select(func.count())
-            .select_from(ThemeRun)
-            .where(ThemeRun.campaign_id == answer.wall.campaign_id)
-        )
-        if has_runs:
+        if campaign_has_runs(session, answer.wall.campaign_id):
             assign_answer(session, answer)
     except Exception:  # the answer is stored; a theme can be assigned at the next run
         session.rollback()

@@ -139,6 +139,45 @@ def test_answer_without_runs_is_stored_without_themes(session: Session) -> None:
     assert session.scalars(select(ThemeAssignment)).all() == []
 
 
+def _arrive(session: Session, wall, number: int) -> list[ThemeAssignment]:
+    result = operations.submit_answer(
+        session,
+        wall,
+        prompt_id=wall.prompts[0].id,
+        text="Bussen kører for sjældent om aftenen",
+        client_submission_id=f"arrival-{number:05d}",
+    )
+    return list(
+        session.scalars(
+            select(ThemeAssignment).where(ThemeAssignment.answer_id == result.answer.id)
+        )
+    )
+
+
+def test_the_first_run_is_noticed_by_the_next_answer(session: Session) -> None:
+    wall, _ids = _wall_with_topics(session)
+    assert _arrive(session, wall, 1) == []  # no run yet (and that is remembered)
+    build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    assert _arrive(session, wall, 2) != []  # a run made in this process: noticed at once
+
+
+def test_a_run_made_elsewhere_is_noticed_within_seconds(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import surveys.themes as bridge
+
+    wall, _ids = _wall_with_topics(session)
+    assert _arrive(session, wall, 1) == []
+    build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    # As if the run had been made by another process: this one still remembers "no run".
+    bridge._WITH_RUNS.clear()
+    key = bridge._campaign_key(session, wall.campaign_id)
+    bridge._WITHOUT_RUNS[key] = bridge.time.monotonic()
+    assert _arrive(session, wall, 2) == []
+    monkeypatch.setattr(bridge, "NO_RUN_RECHECK_SECONDS", 0.0)
+    assert _arrive(session, wall, 3) != []
+
+
 def test_scope_checks_wall_and_prompt_belong_to_campaign(session: Session) -> None:
     wall = make_wall(session)
     other = make_wall(session)
