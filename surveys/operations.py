@@ -7,6 +7,7 @@ Each service takes a session, validates, writes and commits; it raises a
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -231,12 +232,22 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
     return None
 
 
+#: SQLite lets one connection write at a time and makes the others sleep and retry (in steps
+#: of up to 100 ms). Threads of one process queue here instead, so a burst of answers waits
+#: in order rather than in sleeps; only other processes still meet SQLite's busy handler.
+_SQLITE_WRITES = threading.Lock()
+
+
 def _commit_keeping_state(session: Session) -> None:
     """Commit without expiring loaded objects (their state is what was just written)."""
     expire = session.expire_on_commit
     session.expire_on_commit = False
     try:
-        session.commit()
+        if session.get_bind().dialect.name == "sqlite":
+            with _SQLITE_WRITES:
+                session.commit()
+        else:
+            session.commit()
     finally:
         session.expire_on_commit = expire
 

@@ -28,6 +28,8 @@ function init(args)
   counter = 0
   log = io.open(log_dir .. "/confirmed-" .. tid .. ".txt", "w")
   log:setvbuf("line")
+  refused = io.open(log_dir .. "/refused-" .. tid .. ".txt", "w")
+  refused:setvbuf("line")
 end
 
 function request()
@@ -43,5 +45,9 @@ function response(status, headers, body)
   if status == 201 or status == 200 then
     local id = body:match('"client_submission_id":"([^"]+)"')
     if id then log:write(id, "\n") end
+  else
+    -- The status and the error code of every refused answer, to tell 503s from 429s.
+    local code = body:match('"code":"([^"]+)"') or "-"
+    refused:write(status, " ", code, "\n")
   end
 end

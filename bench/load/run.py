@@ -34,6 +34,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,7 @@ class Result:
     stored: int = 0
     missing: int = 0
     duplicated: int = 0
+    refused: dict[str, int] = field(default_factory=dict)  # "503 database_unavailable": n
     live: dict[str, Any] = field(default_factory=dict)
 
     def ratio(self, key: str) -> float:
@@ -342,8 +344,19 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
         )
         time.sleep(1)  # let requests still in flight finish
         confirmed = [
-            line for log in logs.iterdir() for line in log.read_text().splitlines() if line.strip()
+            line
+            for log in logs.glob("confirmed-*.txt")
+            for line in log.read_text().splitlines()
+            if line.strip()
         ]
+        result.refused = dict(
+            Counter(
+                line.strip()
+                for log in logs.glob("refused-*.txt")
+                for line in log.read_text().splitlines()
+                if line.strip()
+            )
+        )
         stored = count_answers(url, prefix)
         result.confirmed = len(confirmed)
         result.stored = sum(stored.values())
@@ -402,7 +415,9 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
             f"| {result.database} | {result.ratio('b'):.2f} | {result.ratio('c'):.2f} | "
             f"{max(r.p99_ms for r in main):.0f} | {sum(r.errors for r in main)} | "
             f"{result.confirmed:,} confirmed, {result.missing} missing, "
-            f"{result.duplicated} doubled, {result.stored - result.confirmed} in flight |"
+            f"{result.duplicated} doubled, {result.stored - result.confirmed} in flight"
+            + (f"; refused: {result.refused}" if result.refused else "")
+            + " |"
         )
     for result in results:
         if result.live:
