@@ -273,15 +273,3 @@ def export_answers(
     )
     session.commit()
     return count
-
-
-def export_campaign(
-    session: Session,
-    actor: StaffUser,
-    campaign: Campaign,
-    stream: TextIO,
-    *,
-    headers: Mapping[str, str] | None = None,
-) -> int:
-    """Write a staff member's CSV export of their campaign and record it in the audit log."""
-    return export_answers(session, campaign, stream, fmt="csv", actor=actor, headers=headers)

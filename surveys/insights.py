@@ -90,13 +90,9 @@ def scoped_answer_ids(
     stmt = (
         select(Answer.id)
         .join(Wall, Answer.wall_id == Wall.id)
-        .where(Wall.campaign_id == run.campaign_id, Answer.status.in_(list(statuses)))
+        .where(Answer.status.in_(list(statuses)))
     )
-    if run.wall_id is not None:
-        stmt = stmt.where(Answer.wall_id == run.wall_id)
-    if run.prompt_id is not None:
-        stmt = stmt.where(Answer.prompt_id == run.prompt_id)
-    return (answer_filter or AnswerFilter()).apply(stmt)
+    return (answer_filter or AnswerFilter()).apply(Scope.of_run(run).narrow(stmt))
 
 
 def theme_counts(

@@ -57,6 +57,20 @@ class Scope:
         """The scope's stable key (stored on runs and curations)."""
         return theme_scope_key(self.campaign_id, self.wall_id, self.prompt_id)
 
+    @classmethod
+    def of_run(cls, run: ThemeRun) -> Scope:
+        """The scope a run covers."""
+        return cls(run.campaign_id, run.wall_id, run.prompt_id)
+
+    def narrow(self, stmt: Select[Any]) -> Select[Any]:
+        """Keep the answers of this scope (``stmt`` must join ``Wall``)."""
+        stmt = stmt.where(Wall.campaign_id == self.campaign_id)
+        if self.wall_id is not None:
+            stmt = stmt.where(Answer.wall_id == self.wall_id)
+        if self.prompt_id is not None:
+            stmt = stmt.where(Answer.prompt_id == self.prompt_id)
+        return stmt
+
     def covers(self, answer: Answer, campaign_id: int) -> bool:
         """Whether ``answer`` (of ``campaign_id``) belongs to this scope."""
         return (
@@ -93,14 +107,10 @@ def answers_in_scope(scope: Scope) -> Select[tuple[Answer]]:
     stmt = (
         select(Answer)
         .join(Wall, Answer.wall_id == Wall.id)
-        .where(Wall.campaign_id == scope.campaign_id, Answer.status != AnswerStatus.HIDDEN)
+        .where(Answer.status != AnswerStatus.HIDDEN)
         .order_by(Answer.id)
     )
-    if scope.wall_id is not None:
-        stmt = stmt.where(Answer.wall_id == scope.wall_id)
-    if scope.prompt_id is not None:
-        stmt = stmt.where(Answer.prompt_id == scope.prompt_id)
-    return stmt
+    return scope.narrow(stmt)
 
 
 def latest_run(session: Session, scope_key: str) -> ThemeRun | None:

@@ -82,13 +82,16 @@ def test_rare_profile_combinations_are_suppressed(session: Session) -> None:
     )
 
 
-def test_export_campaign_is_audited_and_uses_headers(session: Session) -> None:
+def test_csv_export_is_audited_and_uses_headers(session: Session) -> None:
     wall = make_wall(session)
     make_answer(session, wall)
     analyst = make_staff(session, wall.campaign.organisation, "analyst")
     buffer = io.StringIO()
     headers = {c: c.upper() for c in export.COLUMNS}
-    assert export.export_campaign(session, analyst, wall.campaign, buffer, headers=headers) == 1
+    count = export.export_answers(
+        session, wall.campaign, buffer, fmt="csv", actor=analyst, headers=headers
+    )
+    assert count == 1
     assert buffer.getvalue().splitlines()[0] == "\ufeff" + ";".join(headers.values())
     entry = session.scalars(select(AuditEntry)).one()
     assert (entry.action, entry.actor_id, entry.after) == (
