@@ -10,7 +10,7 @@ import functools
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,45 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+class _ClosingBody:
+    """A response body that is closed even when the server forgets to."""
+
+    def __init__(self, body: Iterable[bytes]) -> None:
+        self._body = body
+        self._closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _AlwaysClose:
+    """WSGI middleware for Werkzeug's development server, which skips ``close()`` on the
+    response body when the client resets the connection right after the response (its
+    ``finally`` reads the socket first and that read raises). A static file's handle is then
+    left to the garbage collector, and its ResourceWarning fails whichever test is running.
+    Browsers reset connections they no longer need, so this happens now and then."""
+
+    def __init__(self, wsgi_app: Any) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> _ClosingBody:
+        return _ClosingBody(self.wsgi_app(environ, start_response))
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """The test's app served on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _AlwaysClose(app), threaded=True)
     # A short poll interval: shutdown() returns at once instead of after half a second.
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
