@@ -4,10 +4,13 @@ import multiprocessing
 import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-# Threads keep long-lived event streams (the live wall) from blocking other requests.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Each open event stream of the live wall holds a thread (asleep until the process's one
+# poller has news), so a worker has many: 128 threads, of which 8 are always kept for the
+# other routes (RESERVED_THREADS). Idle threads cost nothing; they are started on demand.
+threads = int(os.environ.get("GUNICORN_THREADS", "128"))
+RESERVED_THREADS = 8
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
@@ -19,11 +22,32 @@ accesslog = "-"
 access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
 
 
+def live_streams(threads: int) -> int:
+    """The live-wall event streams one worker may hold: its threads less the reserved ones
+    (half of them for a small thread count)."""
+    return max(threads // 2, threads - RESERVED_THREADS)
+
+
 def post_worker_init(worker):
     """Load the guard's name lists and the theme engine's spaCy pipeline before the first
-    request, not during it."""
+    request, not during it; size the live wall's stream cap to the worker's threads; end the
+    live streams at once when the worker is asked to stop (else a graceful restart waits
+    ``graceful_timeout`` for them)."""
+    import signal
+
     from nlp import warm_up as warm_up_nlp
     from surveys.privacy import warm_up
 
     warm_up()
     warm_up_nlp()
+    app = worker.wsgi
+    app.config.setdefault("LIVE_MAX_STREAMS", live_streams(worker.cfg.threads))
+
+    def stop(signum, frame):
+        hub = app.extensions.get("stemmer.live_hub")
+        if hub is not None:
+            hub.close(timeout=0)
+        worker.handle_exit(signum, frame)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn had it: no interrupted requests

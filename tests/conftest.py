@@ -44,6 +44,9 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     )
     app.instance_path = str(tmp_path / "instance")
     yield app
+    hub = app.extensions.get("stemmer.live_hub")
+    if hub is not None:
+        hub.close()
     app.extensions["stemmer.db"].engine.dispose()
 
 

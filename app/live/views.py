@@ -1,10 +1,13 @@
 """The projector view ``/live/<slug>``: approved answers appear within seconds.
 
 New answers reach the page by server-sent events (``/events``); a page whose event stream
-fails falls back to polling ``/updates``. A stream lasts at most ``LIVE_STREAM_SECONDS``
-and then ends; the browser's EventSource reconnects by itself and resumes from the last
-event id, so no worker thread is held for ever. ``LIVE_MAX_STREAMS`` caps the streams of
-one process; beyond it the page is told (503) to poll instead.
+fails falls back to polling ``/updates`` (and tries the stream again later). A stream lasts
+at most ``LIVE_STREAM_SECONDS`` and then ends; the browser's EventSource reconnects by itself
+and resumes from the last event id, so no worker thread is held for ever. The streams of a
+process wait on one poller (:class:`~app.live.hub.LiveHub`), which asks the database once per
+``LIVE_POLL_SECONDS`` and wall, whatever the number of viewers. ``LIVE_MAX_STREAMS`` caps the
+streams of one process (gunicorn.conf.py sets it from the worker's thread count, keeping
+threads free for the other routes); beyond it the page is told (503) to poll instead.
 
 Once the wall's campaign has themes, the page shows a cloud of them (``surveys.live.theme_cloud``):
 in the page itself, in every ``/updates`` answer and as a ``themes`` event at the start of
@@ -21,7 +24,6 @@ from typing import Any
 
 from flask import current_app, g, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
@@ -42,18 +44,19 @@ from surveys.reads import wall_replies
 
 from ..extensions import db
 from . import bp
+from .hub import Batch, LiveHub, Subscription
 
 DEFAULTS: dict[str, Any] = {
     "LIVE_STREAM_SECONDS": 55.0,
     "LIVE_POLL_SECONDS": 1.0,
     "LIVE_HEARTBEAT_SECONDS": 15.0,
-    "LIVE_MAX_STREAMS": 4,
+    "LIVE_MAX_STREAMS": 56,
     "LIVE_NOTES_SHOWN": 24,
     "LIVE_THEMES_SECONDS": 10.0,
+    "LIVE_RETRY_STREAM_SECONDS": 60.0,
 }
 
-_streams_lock = threading.Lock()
-_open_streams = 0
+_hub_lock = threading.Lock()
 
 
 def _setting(name: str) -> Any:
@@ -160,6 +163,7 @@ def live(slug: str) -> ResponseReturnValue:
         wall_url=url_for("participate.wall", slug=wall.slug, _external=True),
         replies=wall_replies(db.session, wall.id, limit=1),
         max_notes=_setting("LIVE_NOTES_SHOWN"),
+        retry_stream_ms=int(float(_setting("LIVE_RETRY_STREAM_SECONDS")) * 1000),
         cloud=cloud,
     )
 
@@ -193,76 +197,93 @@ def _event(name: str, data: Any, event_id: int | None = None) -> str:
 
 
 def stream_changes(
-    engine: Engine,
-    wall_id: int,
-    prompt_id: int | None,
+    hub: LiveHub,
+    subscription: Subscription,
     prompts: dict[int, str],
     since: Any,
     *,
     duration: float,
-    poll: float,
     heartbeat: float,
-    campaign_id: int | None = None,
-    themes_every: float = 10.0,
-    clouds: CloudCache | None = None,
 ) -> Iterator[str]:
     """Server-sent events for a wall until ``duration`` seconds have passed.
 
-    Each poll uses its own short database session, so no transaction stays open while the
-    stream waits. With ``campaign_id`` the theme cloud is sent first and again when it
-    changes (looked at every ``themes_every`` seconds).
+    The stream first catches up from ``since`` with a query of its own (in a short session of
+    its own, so no transaction stays open while it waits), then passes on what the process's
+    :class:`LiveHub` finds. The theme cloud is sent first and again when it changes.
     """
-    global _open_streams
-    with _streams_lock:
-        _open_streams += 1
+    topic = subscription.topic
+    sent: dict[int, str] = {}
+    sent_cloud: list[dict[str, Any]] = []  # an empty cloud needs no event at the start
+
+    def send(batch: Batch) -> Iterator[str]:
+        nonlocal sent_cloud
+        event_id = batch.event_id
+        for note in batch.notes:
+            if sent.get(note.id) != note.version:
+                sent[note.id] = note.version
+                yield _event("note", _note_json(note, prompts), event_id)
+        for answer_id in batch.removed:
+            if sent.get(answer_id) != "removed":
+                sent[answer_id] = "removed"
+                yield _event("remove", {"id": answer_id}, event_id)
+        if batch.cloud is not None and batch.cloud != sent_cloud:
+            sent_cloud = batch.cloud
+            yield _event("themes", {"themes": batch.cloud}, event_id)
+
     try:
         yield "retry: 2000\n\n"
         started = time.monotonic()
-        cursor = since
-        sent: dict[int, str] = {}
-        last_beat = 0.0
-        last_cloud_check: float | None = None
-        sent_cloud: list[dict[str, Any]] = []  # an empty cloud needs no event at the start
-        first = True
-        while True:
-            cloud: list[dict[str, Any]] | None = None
-            check_cloud = campaign_id is not None and (
-                last_cloud_check is None or time.monotonic() - last_cloud_check >= themes_every
-            )
-            try:
-                with Session(engine) as session:
-                    changes = changes_since(session, wall_id, cursor, prompt_id=prompt_id)
-                    if check_cloud and campaign_id is not None:
-                        cloud = (clouds or CloudCache()).get(
-                            session, campaign_id, wall_id, prompt_id, themes_every
-                        )
-                        last_cloud_check = time.monotonic()
-            except SQLAlchemyError:
-                return  # the database went away: end the stream, the browser reconnects
-            cursor = changes.cursor
-            event_id = to_millis(cursor)
-            for note in changes.notes:
-                if sent.get(note.id) != note.version:
-                    sent[note.id] = note.version
-                    yield _event("note", _note_json(note, prompts), event_id)
-            for answer_id in changes.removed:
-                if sent.get(answer_id) != "removed":
-                    sent[answer_id] = "removed"
-                    yield _event("remove", {"id": answer_id}, event_id)
-            if cloud is not None and cloud != sent_cloud:
-                sent_cloud = cloud
-                yield _event("themes", {"themes": cloud}, event_id)
+        try:
+            with Session(hub.engine) as session:
+                changes = changes_since(session, topic.wall_id, since, prompt_id=topic.prompt_id)
+                cloud = None
+                if topic.campaign_id is not None:
+                    cloud = hub.clouds(
+                        session,
+                        topic.campaign_id,
+                        topic.wall_id,
+                        topic.prompt_id,
+                        hub.themes_every,
+                    )
+        except SQLAlchemyError:
+            return  # the database went away: end the stream, the browser reconnects
+        catch_up = Batch(0, changes.cursor, tuple(changes.notes), tuple(changes.removed), cloud)
+        yield from send(catch_up)
+        event_id = catch_up.event_id
+        yield _event("ping", {"cursor": event_id}, event_id)
+        last_beat = time.monotonic()
+        while not hub.closed:
             now = time.monotonic()
-            if first or now - last_beat >= heartbeat:
-                yield _event("ping", {"cursor": event_id}, event_id)
-                last_beat = now
-                first = False
-            if now - started + poll > duration:
+            left = duration - (now - started)
+            if left <= 0:
                 return
-            time.sleep(poll)
+            for batch in hub.wait(subscription, min(left, heartbeat - (now - last_beat))):
+                event_id = batch.event_id
+                yield from send(batch)
+            if time.monotonic() - last_beat >= heartbeat:
+                yield _event("ping", {"cursor": event_id}, event_id)
+                last_beat = time.monotonic()
     finally:
-        with _streams_lock:
-            _open_streams -= 1
+        hub.unsubscribe(subscription)
+
+
+def _hub() -> LiveHub:
+    hub = current_app.extensions.get("stemmer.live_hub")
+    if hub is None:
+        with _hub_lock:
+            hub = current_app.extensions.get("stemmer.live_hub")
+            if hub is None:
+                cache = _cloud_cache()
+                hub = LiveHub(
+                    db.engine,
+                    poll=float(_setting("LIVE_POLL_SECONDS")),
+                    themes_every=float(_setting("LIVE_THEMES_SECONDS")),
+                    clouds=cache.get,
+                    max_streams=int(_setting("LIVE_MAX_STREAMS")),
+                )
+                current_app.extensions["stemmer.live_hub"] = hub
+    hub.max_streams = int(_setting("LIVE_MAX_STREAMS"))
+    return hub
 
 
 @bp.get("/<slug>/events")
@@ -271,22 +292,21 @@ def events(slug: str) -> ResponseReturnValue:
     (the theme cloud), ``ping``."""
     wall = _load_wall(slug)
     prompt = _prompt_filter(wall)
-    if _open_streams >= _setting("LIVE_MAX_STREAMS"):
+    hub = _hub()
+    subscription = hub.subscribe(wall.id, prompt.id if prompt else None, wall.campaign_id)
+    if subscription is None:
         return Response("busy: poll /updates instead\n", status=503, headers={"Retry-After": "30"})
     generator = stream_changes(
-        db.engine,
-        wall.id,
-        prompt.id if prompt else None,
+        hub,
+        subscription,
         {p.id: p.text for p in wall.prompts},
         _since(),
         duration=float(_setting("LIVE_STREAM_SECONDS")),
-        poll=float(_setting("LIVE_POLL_SECONDS")),
         heartbeat=float(_setting("LIVE_HEARTBEAT_SECONDS")),
-        campaign_id=wall.campaign_id,
-        themes_every=float(_setting("LIVE_THEMES_SECONDS")),
-        clouds=_cloud_cache(),
     )
     response = Response(generator, mimetype="text/event-stream")
+    # Also when the stream never started (the client went away first).
+    response.call_on_close(lambda: hub.unsubscribe(subscription))
     response.headers["Cache-Control"] = "no-cache, no-store"
     response.headers["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
     return response

@@ -1,8 +1,9 @@
 """Live-wall viewers for the load benchmark: each opens the event stream as live.js does.
 
 A viewer requests ``/live/<slug>/events``; when the server answers 200 it keeps the stream
-open and reads events; when it refuses (503: the process's stream cap is reached) the viewer
-polls ``/live/<slug>/updates`` every 2 seconds instead, as the page's script falls back to.
+open and reads events, and reconnects when the server ends it; when it refuses (503: the
+process's stream cap is reached) the viewer polls ``/live/<slug>/updates`` every 2 seconds for
+a minute and then tries the stream again, as the page's script does.
 Runs in a background thread with asyncio, so the benchmark can drive wrk meanwhile.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 POLL_SECONDS = 2.0
+RETRY_STREAM_SECONDS = 60.0
 
 
 class Viewers:
@@ -62,30 +64,35 @@ async def _request(host: str, port: int, path: str) -> tuple[int, asyncio.Stream
     return status, reader, writer
 
 
-async def _viewer(base: str, slug: str, viewers: Viewers, stop: asyncio.Event) -> None:
-    parts = urlsplit(base)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+async def _stream(host: str, port: int, slug: str, viewers: Viewers, stop: asyncio.Event) -> bool:
+    """Hold one event stream until the server ends it or the run stops; False if refused."""
     status, reader, writer = await _request(host, port, f"/live/{slug}/events")
     viewers.statuses[status] += 1
-    if status == 200:
-        viewers.streaming += 1
-        viewers.max_streaming = max(viewers.max_streaming, viewers.streaming)
-        try:
-            while not stop.is_set():
-                try:
-                    line = await asyncio.wait_for(reader.readline(), timeout=0.5)
-                except TimeoutError:
-                    continue
-                if not line:
-                    break  # the server ended the stream (it lasts a minute at most)
-                if line.startswith(b"event:"):
-                    viewers.events += 1
-        finally:
-            viewers.streaming -= 1
-            writer.close()
-        return
-    writer.close()
-    while not stop.is_set():  # refused: poll, as live.js does
+    if status != 200:
+        writer.close()
+        return False
+    viewers.streaming += 1
+    viewers.max_streaming = max(viewers.max_streaming, viewers.streaming)
+    try:
+        while not stop.is_set():
+            try:
+                line = await asyncio.wait_for(reader.readline(), timeout=0.5)
+            except TimeoutError:
+                continue
+            if not line:
+                break  # the server ended the stream (it lasts a minute at most)
+            if line.startswith(b"event:"):
+                viewers.events += 1
+    finally:
+        viewers.streaming -= 1
+        writer.close()
+    return True
+
+
+async def _poll(host: str, port: int, slug: str, viewers: Viewers, stop: asyncio.Event) -> None:
+    """Poll for RETRY_STREAM_SECONDS (or until the run stops), as live.js does when refused."""
+    until = time.monotonic() + RETRY_STREAM_SECONDS
+    while not stop.is_set() and time.monotonic() < until:
         started = time.monotonic()
         try:
             status, reader, writer = await _request(host, port, f"/live/{slug}/updates")
@@ -99,6 +106,17 @@ async def _viewer(base: str, slug: str, viewers: Viewers, stop: asyncio.Event) -
             viewers.poll_errors += 1
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+
+
+async def _viewer(base: str, slug: str, viewers: Viewers, stop: asyncio.Event) -> None:
+    parts = urlsplit(base)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    while not stop.is_set():
+        if await _stream(host, port, slug, viewers, stop):
+            with suppress(TimeoutError):  # EventSource reconnects after "retry" (2 s)
+                await asyncio.wait_for(stop.wait(), timeout=2.0)
+        else:
+            await _poll(host, port, slug, viewers, stop)
 
 
 @contextmanager

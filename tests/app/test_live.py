@@ -229,16 +229,23 @@ def test_event_stream_tells_the_projector_to_take_down_hidden_answers(
 
 
 def test_too_many_streams_are_told_to_poll(
-    app: Flask, client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, session: Session
 ) -> None:
-    make_wall(session, "travl")
-    app.config["LIVE_MAX_STREAMS"] = 2
-    monkeypatch.setattr(live_views, "_open_streams", 2)
+    wall = make_wall(session, "travl")
+    app.config.update(LIVE_MAX_STREAMS=2, LIVE_STREAM_SECONDS=0.1, LIVE_POLL_SECONDS=0.05)
+    assert client.get("/live/travl/events").status_code == 200
+    with app.app_context():
+        hub = live_views._hub()
+    assert hub.open_streams == 0  # the finished stream let its place go
+    held = [hub.subscribe(wall.id, None, wall.campaign_id) for _ in range(2)]
     response = client.get("/live/travl/events")
     assert response.status_code == 503
     assert response.headers["Retry-After"]
-    monkeypatch.setattr(live_views, "_open_streams", 1)
-    app.config.update(LIVE_STREAM_SECONDS=0.1, LIVE_POLL_SECONDS=0.05)
+    assert hub.subscribe(wall.id, None, wall.campaign_id) is None
+    assert held[0] is not None
+    hub.unsubscribe(held[0])
+    hub.unsubscribe(held[0])  # twice is harmless
+    assert hub.open_streams == 1
     assert client.get("/live/travl/events").status_code == 200
 
 

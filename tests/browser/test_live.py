@@ -96,6 +96,38 @@ def test_polling_takes_over_when_the_event_stream_is_blocked(
     assert note.evaluate("n => getComputedStyle(n).animationName") == "none"
 
 
+def test_a_refused_stream_is_tried_again_and_then_polling_stops(
+    app: Flask, live_server: str, projector: Page, session: Session
+) -> None:
+    _fast_streams(app)
+    app.config.update(LIVE_MAX_STREAMS=0, LIVE_RETRY_STREAM_SECONDS=1.5)
+    wall = make_wall(session, "fuld")
+    answers: list[int] = []
+    projector.on(
+        "response", lambda r: answers.append(r.status) if "/live/fuld/events" in r.url else None
+    )
+    polls: list[str] = []
+    projector.on("request", lambda r: polls.append(r.url) if "/updates" in r.url else None)
+    projector.goto(f"{live_server}/live/fuld")
+    with projector.expect_request("**/live/fuld/updates**", timeout=5000):
+        pass
+    assert answers and answers[0] == 503  # the process is full: the page polls
+    app.config["LIVE_MAX_STREAMS"] = 5  # room again
+    make_answer(session, wall, "Kom mens siden pollede")
+    expect(projector.get_by_text("Kom mens siden pollede")).to_be_visible(timeout=4000)
+    for _ in range(50):
+        if 200 in answers:
+            break
+        projector.wait_for_timeout(100)
+    assert 200 in answers, answers
+    projector.wait_for_timeout(500)  # a poll already under way may still finish
+    settled = len(polls)
+    make_answer(session, wall, "Kom med strømmen")
+    expect(projector.get_by_text("Kom med strømmen")).to_be_visible(timeout=3000)
+    projector.wait_for_timeout(2500)  # longer than the page's poll interval (2 s)
+    assert len(polls) == settled, "the page kept polling beside the stream"
+
+
 def test_filter_by_prompt(app: Flask, live_server: str, projector: Page, session: Session) -> None:
     _fast_streams(app)
     wall = make_wall(session, "filter", prompts=("Hvad er godt?", "Hvad mangler?"))

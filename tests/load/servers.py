@@ -55,7 +55,7 @@ class Server:
         """The master's current worker processes."""
         return children(self.process.pid)
 
-    def wait_for_workers(self, count: int, timeout: float = 30) -> set[int]:
+    def wait_for_workers(self, count: int, timeout: float = 90) -> set[int]:
         """Wait until ``count`` workers exist and the server answers."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -74,9 +74,10 @@ class Server:
 
 @contextmanager
 def gunicorn(
-    database_url: str, workdir: Path, *, workers: int = 2, threads: int = 4
+    database_url: str, workdir: Path, *, workers: int = 2, threads: int | None = 4
 ) -> Iterator[Server]:
-    """gunicorn on a free loopback port serving the app on ``database_url``."""
+    """gunicorn on a free loopback port serving the app on ``database_url`` (``threads`` None:
+    as gunicorn.conf.py has it)."""
     port = free_port()
     log = workdir / f"gunicorn-{port}.log"
     env = {
@@ -86,9 +87,11 @@ def gunicorn(
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_THREADS": str(threads),
         "RATELIMIT_ENABLED": "0",
     }
+    env.pop("GUNICORN_THREADS", None)
+    if threads is not None:
+        env["GUNICORN_THREADS"] = str(threads)
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"],

@@ -17,9 +17,13 @@
   var POLL_MS = 2000;
   var FIRST_EVENT_MS = 6000;   // no event this long after connecting: the stream is blocked
   var SILENCE_MS = 40000;      // the server pings every 15 s
+  // While polling, try the stream again now and then: a busy server may have room again.
+  var RETRY_STREAM_MS = parseInt(config.retryStreamMs, 10) || 60000;
   var source = null;
   var watchdog = 0;
+  var retry = 0;
   var polling = false;
+  var pollRound = 0;
 
   function find(id) {
     return list.querySelector('.live-note[data-id="' + id + '"]');
@@ -117,11 +121,13 @@
     return url + (url.indexOf('?') === -1 ? '?' : '&') + 'since=' + encodeURIComponent(cursor);
   }
 
-  /* Polling fallback. */
+  /* Polling fallback, until a stream works again. */
   function poll() {
     if (polling) return;
     polling = true;
+    var round = ++pollRound;
     function tick() {
+      if (!polling || round !== pollRound) return;
       fetch(withSince(config.updates), { headers: { 'Accept': 'application/json' }, cache: 'no-store' })
         .then(function (response) {
           if (!response.ok) throw new Error(String(response.status));
@@ -144,9 +150,14 @@
     if (source) source.close();
     source = null;
     poll();
+    if (window.EventSource) {
+      clearTimeout(retry);
+      retry = setTimeout(connect, RETRY_STREAM_MS);
+    }
   }
 
   function alive(event) {
+    polling = false;  // the stream works: no more polling
     if (event && event.lastEventId) cursor = event.lastEventId;
     clearTimeout(watchdog);
     watchdog = setTimeout(fallBack, SILENCE_MS);
