@@ -109,21 +109,33 @@ def _fold_maps() -> tuple[dict[str, str], dict[str, str]]:
     return double, single
 
 
-def _spacy() -> Any:
-    """The shared spaCy pipeline: blank Danish + sentencizer + lookup lemmatizer."""
-    with _LOCK:
-        if "spacy" not in _STATE:
-            import spacy
+#: spaCy keeps every string it has seen (its StringStore only grows). A web process that lives
+#: for weeks and tokenizes every new answer starts a fresh pipeline past this many strings
+#: (about 100,000 distinct new words), so its memory stays bounded.
+MAX_STRINGS = 250_000
 
-            pipeline = spacy.blank("da")
-            pipeline.add_pipe("sentencizer")
-            pipeline.add_pipe("lemmatizer", config={"mode": "lookup"})
-            pipeline.initialize()
-            table = pipeline.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            for word, lemma in LEMMA_FIXES.items():
-                table[word] = lemma
-            _STATE["spacy"] = pipeline
-        return _STATE["spacy"]
+
+def _build_spacy() -> Any:
+    import spacy
+
+    pipeline = spacy.blank("da")
+    pipeline.add_pipe("sentencizer")
+    pipeline.add_pipe("lemmatizer", config={"mode": "lookup"})
+    pipeline.initialize()
+    table = pipeline.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    for word, lemma in LEMMA_FIXES.items():
+        table[word] = lemma
+    return pipeline
+
+
+def _spacy() -> Any:
+    """The shared spaCy pipeline: blank Danish + sentencizer + lookup lemmatizer (built anew
+    when it has collected more than :data:`MAX_STRINGS` strings)."""
+    with _LOCK:
+        pipeline = _STATE.get("spacy")
+        if pipeline is None or len(pipeline.vocab.strings) > MAX_STRINGS:
+            pipeline = _STATE["spacy"] = _build_spacy()
+        return pipeline
 
 
 def warm_up() -> None:
@@ -239,6 +251,7 @@ def _normalize_once(text: str, opts: TextOptions) -> str:
 
 # --------------------------------------------------------------------------- lemmas
 
+
 @lru_cache(maxsize=200_000)
 def _compound_lemma(word: str) -> str:
     """Lemma of an unknown Danish compound from a known tail ("hundeposerne" -> "hundepose").
@@ -307,9 +320,7 @@ def _units_of(
         pending_split = False
         for tok in sent:
             surface = tok.text
-            if surface in _CLAUSE_PUNCT or (
-                opts.split_clauses and surface in _CLAUSE_STARTERS
-            ):
+            if surface in _CLAUSE_PUNCT or (opts.split_clauses and surface in _CLAUSE_STARTERS):
                 pending_split = True
                 continue
             if opts.lemmatize:

@@ -18,6 +18,7 @@ The lists are loaded once per process (``lexicon()``), as is the tokenizer (``to
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -76,12 +77,21 @@ def lexicon() -> NameLexicon:
     return NameLexicon(names=names, stop=stop, ambiguous=ambiguous)
 
 
-@cache
-def tokenizer() -> Tokenizer:
-    """spaCy's rule-based Danish tokenizer (``spacy.blank("da")``), created once per process."""
-    import spacy
+#: The tokenizer keeps every string it has seen; past this many (about 100,000 distinct new
+#: words) a long-running process starts a fresh one, so its memory stays bounded.
+MAX_STRINGS = 250_000
+_TOKENIZER: list[Tokenizer] = []
+_TOKENIZER_LOCK = threading.Lock()
 
-    return spacy.blank("da").tokenizer
+
+def tokenizer() -> Tokenizer:
+    """spaCy's rule-based Danish tokenizer (``spacy.blank("da")``), shared by the process."""
+    with _TOKENIZER_LOCK:
+        if not _TOKENIZER or len(_TOKENIZER[0].vocab.strings) > MAX_STRINGS:
+            import spacy
+
+            _TOKENIZER[:] = [spacy.blank("da").tokenizer]
+        return _TOKENIZER[0]
 
 
 # --------------------------------------------------------------------------------------------

@@ -164,7 +164,5 @@ def test_a_database_outage_does_not_stop_the_poller(
     subscription = hub.subscribe(wall.id, None, None)
     assert subscription is not None
     make_answer(session, wall, "Kom under udfaldet")
-    assert [n.text for b in _wait_for(subscription, hub) for n in b.notes] == [
-        "Kom under udfaldet"
-    ]
+    assert [n.text for b in _wait_for(subscription, hub) for n in b.notes] == ["Kom under udfaldet"]
     assert failures["left"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,3 +104,21 @@ def test_analyze_never_fails_and_keeps_one_entry_per_text(texts: list[str]) -> N
         for unit in units:
             assert len(unit.lemmas) == len(unit.surfaces)
             assert all(w and w == w.strip() for w in unit.lemmas)
+
+
+def test_a_long_running_process_keeps_spacys_memory_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """spaCy's string store only grows; past MAX_STRINGS the pipeline is built anew."""
+    from nlp import text
+
+    monkeypatch.setattr(text, "MAX_STRINGS", len(text._spacy().vocab.strings) + 2000)
+    first = text._spacy()
+    text.analyze([f"ordet{i} og andet{i}" for i in range(100)])
+    assert text._spacy() is first  # still under the limit
+    text.analyze([f"nyt{i} og mere{i}" for i in range(1000)])
+    fresh = text._spacy()
+    assert fresh is not first
+    assert len(fresh.vocab.strings) < len(first.vocab.strings)
+    # The fresh pipeline lemmatises as before.
+    assert text.analyze(["Børnene legede på legepladserne"])[0][0].lemmas

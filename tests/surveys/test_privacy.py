@@ -546,3 +546,15 @@ def test_speed_1000_answers_under_2_seconds(labelled: dict[str, list[LabelledAns
         detect_personal_data(text)
     elapsed = time.perf_counter() - start
     assert elapsed < 2.0, elapsed
+
+
+def test_the_guards_tokenizer_keeps_memory_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new word adds strings to spaCy's store; past MAX_STRINGS a fresh tokenizer."""
+    from surveys.privacy import names
+
+    first = names.tokenizer()
+    monkeypatch.setattr(names, "MAX_STRINGS", len(first.vocab.strings) + 300)
+    for number in range(200):
+        detect_personal_data(f"Ring til Mette på skolen{number} om ordet{number}")
+    assert names.tokenizer() is not first
+    assert [f.kind for f in detect_personal_data("Min søn Oliver går i 3. klasse")] == ["name"]
