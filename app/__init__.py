@@ -6,7 +6,9 @@ import os
 from typing import Any
 
 from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
+from itsdangerous import URLSafeTimedSerializer
 
 from .config import LANGUAGES, load_config
 from .extensions import babel, csrf, db, migrate
@@ -25,12 +27,34 @@ def select_locale() -> str:
     return g.get("wall_language") or "da"
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per set of keys.
+
+    Flask builds it on every request (for every request opens the session); the serializer
+    holds only the keys and settings, so one per app serves every thread.
+    """
+
+    def __init__(self) -> None:
+        self._serializer: tuple[object, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer for the app's current secret key and fallbacks."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._serializer
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        serializer = super().get_signing_serializer(app)
+        self._serializer = (keys, serializer)
+        return serializer
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Create the Stemmer app; ``config`` overrides the environment (used by tests)."""
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish and emoji as they are
+    app.session_interface = SessionInterface()
 
     db.init_app(app)
     migrate.init_app(

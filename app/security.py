@@ -19,7 +19,10 @@ Called once from the app factory (:func:`init_security`) after the blueprints ar
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
+import threading
+import time
 from typing import Any
 
 import flask
@@ -27,6 +30,7 @@ from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_limiter import Limiter
+from limits.storage import MemoryStorage
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -151,13 +155,69 @@ def _lacks_kiosk() -> bool:
     return kiosk_device_id() is None
 
 
+class InlineExpiryMemoryStorage(MemoryStorage):
+    """limits' in-memory storage (``memory://``), expiring old entries inline.
+
+    The original starts a timer thread 10 ms after every use to drop expired entries: under
+    load a new thread every 10 ms in every worker process. This one drops them at most once a
+    second, in the request that comes along, and starts no thread. Counting is unchanged (the
+    expiry only frees memory: expired entries never count). Chosen for ``memory://`` by
+    :func:`init_rate_limits` when the installed ``limits`` has the methods it replaces.
+    """
+
+    STORAGE_SCHEME = ["stemmer-memory"]
+    EXPIRY_INTERVAL = 1.0
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **options: Any):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        timer = getattr(self, "timer", None)
+        if isinstance(timer, threading.Timer):
+            timer.cancel()  # the one the original starts at once
+        self._expiry_lock = threading.Lock()
+        self._next_expiry = time.monotonic() + self.EXPIRY_INTERVAL
+
+    def _MemoryStorage__schedule_expiry(self) -> None:
+        now = time.monotonic()
+        if now < self._next_expiry or not self._expiry_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_expiry = now + self.EXPIRY_INTERVAL
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._expiry_lock.release()
+
+
+def _takes_only_self(name: str) -> bool:
+    method = getattr(MemoryStorage, name, None)
+    return callable(method) and list(inspect.signature(method).parameters) == ["self"]
+
+
+#: Whether :class:`InlineExpiryMemoryStorage` fits the installed ``limits`` (the two methods it
+#: replaces and calls exist as it expects); otherwise ``memory://`` is limits' own storage.
+INLINE_EXPIRY = all(
+    _takes_only_self(name)
+    for name in ("_MemoryStorage__schedule_expiry", "_MemoryStorage__expire_events")
+)
+
+
 def _limit(name: str) -> Any:
     return lambda: current_app.config[name]
 
 
+#: Flask-Limiter settings that add limits beyond the per-view ones; with none of them set, its
+#: before-request check has nothing to check (see :func:`_only_on_limited_endpoints`).
+APP_WIDE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
 def init_rate_limits(app: Flask) -> Limiter | None:
     """Attach Flask-Limiter and wrap the answering views with their limits."""
-    limiter = Limiter(key_func=client_key, key_prefix="stemmer")
+    in_memory = app.config.get("RATELIMIT_STORAGE_URI") == "memory://" and INLINE_EXPIRY
+    limiter = Limiter(
+        key_func=client_key,
+        key_prefix="stemmer",
+        storage_uri="stemmer-memory://" if in_memory else None,
+    )
+    hooks_before = _request_hooks(app)
     limiter.init_app(app)
     app.extensions["stemmer.limiter"] = limiter
     if not limiter.enabled:
@@ -165,6 +225,7 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     limited = frozenset(
         (*ANSWER_ENDPOINTS, *KIOSK_ENDPOINTS, *REACTION_ENDPOINTS, *LOGIN_ENDPOINTS)
     )
+    _only_on_limited_endpoints(app, hooks_before, limited)
 
     @limiter.request_filter
     def _unlimited() -> bool:
@@ -196,17 +257,90 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     return limiter
 
 
+def _request_hooks(app: Flask) -> dict[str, list[Any]]:
+    return {
+        "before": list(app.before_request_funcs.get(None, [])),
+        "after": list(app.after_request_funcs.get(None, [])),
+        "teardown": list(app.teardown_request_funcs.get(None, [])),
+    }
+
+
+def _only_on_limited_endpoints(
+    app: Flask, hooks_before: dict[str, list[Any]], limited: frozenset[str]
+) -> None:
+    """Run Flask-Limiter's app-wide request hooks only where they have work to do.
+
+    Flask-Limiter adds three hooks to every request: a check of app-wide limits before the
+    view, the ``X-RateLimit-*`` headers after it and a reset of its per-request state. This
+    app's limits are all on views (the decorators in :func:`init_rate_limits` check them), so
+    without app-wide limits (:data:`APP_WIDE_LIMIT_SETTINGS`) the first hook never finds a limit
+    and is dropped, and the other two run only on the limited endpoints: the only ones with
+    headers to write. Every other request (health check, wall page) skips the limiter.
+    """
+    added = {kind: hooks[len(hooks_before[kind]) :] for kind, hooks in _request_hooks(app).items()}
+    if any(
+        hooks[: len(hooks_before[kind])] != hooks_before[kind]
+        for kind, hooks in _request_hooks(app).items()
+    ):
+        return  # not the hooks this was written for: leave them as they are
+    if not any(app.config.get(name) for name in APP_WIDE_LIMIT_SETTINGS):
+        before = app.before_request_funcs[None]
+        before[:] = [hook for hook in before if hook not in added["before"]]
+
+    def on_limited_after(hook: Any) -> Any:
+        def after(response: Response) -> Response:
+            return hook(response) if request.endpoint in limited else response
+
+        return after
+
+    def on_limited_teardown(hook: Any) -> Any:
+        def teardown(error: BaseException | None) -> None:
+            if request.endpoint in limited:
+                hook(error)
+
+        return teardown
+
+    for kind, funcs, wrap in (
+        ("after", app.after_request_funcs[None], on_limited_after),
+        ("teardown", app.teardown_request_funcs[None], on_limited_teardown),
+    ):
+        funcs[:] = [wrap(hook) if hook in added[kind] else hook for hook in funcs]
+
+
 def add_security_headers(response: Response) -> Response:
-    """The hardening headers and the Content-Security-Policy on every response."""
-    headers = response.headers
-    for name, value in SECURITY_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
-    if request.is_secure and current_app.config["HSTS_SECONDS"]:
-        headers.setdefault(
-            "Strict-Transport-Security", f"max-age={current_app.config['HSTS_SECONDS']}"
+    """The hardening headers and the Content-Security-Policy on every response.
+
+    A header the view already set is left as it is. The (name, value) pairs are built once
+    per app (:func:`_security_header_pairs`), and added in one call.
+    """
+    pairs = current_app.extensions.get("stemmer.security_headers")
+    if pairs is None:
+        pairs = current_app.extensions.setdefault(
+            "stemmer.security_headers", _security_header_pairs(current_app)
         )
+    plain, https = pairs
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118  (Headers, not a dict)
+    wanted = https if request.is_secure else plain
+    headers.extend([(name, value) for key, name, value in wanted if key not in present])
     return response
+
+
+def _security_header_pairs(
+    app: Flask,
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
+    """(lower-case name, name, value) of the headers for HTTP and for HTTPS responses."""
+    plain = [
+        *SECURITY_HEADERS.items(),
+        ("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]),
+    ]
+    https = list(plain)
+    if app.config["HSTS_SECONDS"]:
+        https.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"))
+    return (
+        [(name.lower(), name, value) for name, value in plain],
+        [(name.lower(), name, value) for name, value in https],
+    )
 
 
 def database_unavailable(_error: Exception) -> ResponseReturnValue:

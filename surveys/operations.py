@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import IntegrityError, UnboundExecutionError
+from sqlalchemy.orm import Session, selectinload
 
 from . import queries
 from .errors import N_, Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
@@ -24,6 +29,8 @@ from .models import (
     ROLE_CODES,
     Answer,
     AnswerStatus,
+    Audience,
+    Campaign,
     Channel,
     KioskDevice,
     Moderation,
@@ -61,7 +68,179 @@ def get_wall(session: Session, slug: str) -> Wall:
     return wall
 
 
-def ensure_open(wall: Wall, now: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class PromptSnapshot:
+    """A prompt as :class:`WallSnapshot` keeps it."""
+
+    id: int
+    position: int
+    text: str
+
+
+@dataclass(frozen=True)
+class WallSnapshot:
+    """A wall's own values and prompts, detached from any session.
+
+    Immutable, so one process may share it between threads and keep it for a moment
+    (:func:`remembered_wall`): :func:`submit_answer` takes it in place of a :class:`Wall`, and
+    the wall page builds its cache key from it.
+    """
+
+    id: int
+    campaign_id: int
+    slug: str
+    title: str
+    intro: str
+    audience: Audience
+    language: str
+    languages: tuple[str, ...]
+    moderation: Moderation
+    opens_at: datetime | None
+    closes_at: datetime | None
+    profile_questions: tuple[str, ...]
+    areas: tuple[str, ...]
+    prompts: tuple[PromptSnapshot, ...]
+    prompt_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, wall: Wall) -> WallSnapshot:
+        """The loaded wall's values (loads its prompts if needed)."""
+        prompts = tuple(PromptSnapshot(p.id, p.position, p.text) for p in wall.prompts)
+        return cls(
+            id=wall.id,
+            campaign_id=wall.campaign_id,
+            slug=wall.slug,
+            title=wall.title,
+            intro=wall.intro,
+            audience=wall.audience,
+            language=wall.language,
+            languages=tuple(wall.languages or ()),
+            moderation=wall.moderation,
+            opens_at=wall.opens_at,
+            closes_at=wall.closes_at,
+            profile_questions=tuple(wall.profile_questions or ()),
+            areas=tuple(wall.areas or ()),
+            prompts=prompts,
+            prompt_ids=frozenset(p.id for p in prompts),
+        )
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Whether the wall accepts answers at ``now`` (as :meth:`Wall.is_open`)."""
+        now = now or utcnow()
+        if self.opens_at is not None and now < self.opens_at:
+            return False
+        return self.closes_at is None or now < self.closes_at
+
+    def has_closed(self, now: datetime | None = None) -> bool:
+        """Whether the answering window is over (as :meth:`Wall.has_closed`)."""
+        now = now or utcnow()
+        return self.closes_at is not None and now >= self.closes_at
+
+
+#: Seconds a process may answer from a remembered wall (:func:`remembered_wall`).
+WALL_CACHE_SECONDS = 1.0
+_MAX_REMEMBERED_WALLS = 1024
+
+
+class _RememberedWalls:
+    """Walls remembered per database (URL) and slug; ``generation`` counts forgettings."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.walls: dict[str, tuple[float, WallSnapshot]] = {}
+        self.generation = 0
+
+
+_REMEMBERED: dict[str, _RememberedWalls] = {}
+_DATABASE_KEYS: WeakKeyDictionary[Engine, str] = WeakKeyDictionary()
+
+
+def _remembered(session: Session) -> _RememberedWalls:
+    bind = session.get_bind(Wall)
+    engine: Engine = getattr(bind, "engine", bind)
+    key = _DATABASE_KEYS.get(engine)
+    if key is None:
+        key = _DATABASE_KEYS.setdefault(engine, engine.url.render_as_string(hide_password=True))
+    remembered = _REMEMBERED.get(key)
+    if remembered is None:
+        remembered = _REMEMBERED.setdefault(key, _RememberedWalls())
+    return remembered
+
+
+def remembered_wall(
+    session: Session, slug: str, max_age: float = WALL_CACHE_SECONDS
+) -> WallSnapshot:
+    """The wall with this slug as :class:`WallSnapshot`, or :class:`NotFound`.
+
+    Remembered per process for ``max_age`` seconds (0: always read), so that a burst of
+    answers does not read the wall and its prompts for every answer. A change to a wall, its
+    prompts or its campaign committed through the ORM in this process is seen at once (the
+    session events below forget every remembered wall of that database); a change made by
+    another process (another gunicorn worker or app server) is seen within ``max_age``: a
+    wall closed there refuses answers here at most ``max_age`` seconds later, and a changed
+    moderation setting or set of questions applies to answers after at most as long. A wall
+    or question deleted in the meantime is noticed by the database (see
+    :func:`submit_answer`).
+    """
+    remembered = _remembered(session)
+    now = time.monotonic()
+    entry = remembered.walls.get(slug)
+    if entry is not None and now - entry[0] < max_age:
+        return entry[1]
+    generation = remembered.generation
+    wall = _read_wall(session, slug)
+    if max_age > 0:
+        with remembered.lock:
+            # Not when the walls were forgotten while this one was read: it may be older.
+            if remembered.generation == generation:
+                if len(remembered.walls) >= _MAX_REMEMBERED_WALLS:
+                    remembered.walls.clear()
+                remembered.walls[slug] = (now, wall)
+    return wall
+
+
+def _read_wall(session: Session, slug: str) -> WallSnapshot:
+    """The wall and its prompts as the database has them now (not as this session last saw)."""
+    stmt = (
+        queries.wall_by_slug(slug)
+        .options(selectinload(Wall.prompts))
+        .execution_options(populate_existing=True)
+    )
+    wall = session.scalars(stmt).one_or_none()
+    if wall is None:
+        raise NotFound(N_("This wall does not exist."), code="wall_not_found")
+    return WallSnapshot.of(wall)
+
+
+def forget_walls(session: Session) -> None:
+    """Forget every wall remembered for this session's database (in this process)."""
+    remembered = _remembered(session)
+    with remembered.lock:
+        remembered.generation += 1
+        remembered.walls.clear()
+
+
+_WALLS_CHANGED = "stemmer.walls_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_wall_changes(session: Session, _context: Any) -> None:
+    if _WALLS_CHANGED not in session.info and any(
+        isinstance(obj, Wall | Prompt | Campaign)
+        for obj in chain(session.new, session.dirty, session.deleted)
+    ):
+        session.info[_WALLS_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_changed_walls(session: Session) -> None:
+    # (A flag left by changes rolled back since only makes this forget once more: harmless.)
+    if session.info.pop(_WALLS_CHANGED, False):
+        with suppress(UnboundExecutionError):
+            forget_walls(session)
+
+
+def ensure_open(wall: Wall | WallSnapshot, now: datetime | None = None) -> None:
     """Raise unless the wall accepts answers now."""
     now = now or utcnow()
     if wall.has_closed(now):
@@ -87,7 +266,9 @@ def clean_answer_text(text: object) -> str:
     return cleaned
 
 
-def clean_profile(wall: Wall, profile: Mapping[str, object] | None) -> dict[str, str]:
+def clean_profile(
+    wall: Wall | WallSnapshot, profile: Mapping[str, object] | None
+) -> dict[str, str]:
     """Validate optional profile values against the wall's questions; empty values are dropped."""
     if profile is None:
         return {}
@@ -113,7 +294,7 @@ def clean_profile(wall: Wall, profile: Mapping[str, object] | None) -> dict[str,
     return cleaned
 
 
-def initial_status(wall: Wall, findings: list[Finding]) -> AnswerStatus:
+def initial_status(wall: Wall | WallSnapshot, findings: list[Finding]) -> AnswerStatus:
     """Pre-moderated walls hold answers for review; post-moderated ones publish at once.
 
     An answer in which the guard found personal data is never published automatically.
@@ -130,7 +311,7 @@ def findings_json(findings: list[Finding]) -> list[dict[str, object]]:
 
 def submit_answer(
     session: Session,
-    wall: Wall,
+    wall: Wall | WallSnapshot,
     *,
     prompt_id: object,
     text: object,
@@ -148,6 +329,10 @@ def submit_answer(
     database's unique constraint decides, and the loser returns the winner's answer.
     The personal-data guard runs on every new answer; what it finds is stored as offsets and
     holds the answer for moderation. ``device`` ties a kiosk answer to its tablet.
+
+    ``wall`` may be a remembered :class:`WallSnapshot` (no query for the wall and its
+    prompts); when the database refuses the answer because that wall or question was deleted
+    since, the wall is read again and the answer judged against it.
     """
     now = now or utcnow()
     if not isinstance(client_submission_id, str) or not SUBMISSION_ID_PATTERN.match(
@@ -171,8 +356,7 @@ def submit_answer(
         if existing is None:
             raise
         return _replay(existing, prompt_id, cleaned)
-    prompt = session.get(Prompt, prompt_id) if 0 < prompt_id <= MAX_DATABASE_ID else None
-    if prompt is None or prompt.wall_id != wall.id:
+    if not _has_prompt(session, wall, prompt_id):
         existing = session.scalars(
             queries.answer_by_submission(wall.id, client_submission_id)
         ).first()
@@ -188,7 +372,7 @@ def submit_answer(
 
     answer = Answer(
         wall_id=wall.id,
-        prompt_id=prompt.id,
+        prompt_id=prompt_id,
         text=cleaned,
         created_at=now,
         channel=channel,
@@ -202,13 +386,48 @@ def submit_answer(
     # Insert first: a new answer (the usual case) costs one INSERT; a retry hits the unique
     # constraint and is answered from the stored row. Nothing is expired by this commit, so
     # the caller can read the answer and the wall without reloading them.
-    existing = add_once(session, answer, _commit_keeping_state)
+    try:
+        existing = add_once(session, answer, _commit_keeping_state)
+    except IntegrityError:
+        if not isinstance(wall, WallSnapshot):
+            raise
+        # Not a duplicate: the remembered wall or its question is gone. Ask the database.
+        forget_walls(session)
+        return submit_answer(
+            session,
+            get_wall(session, wall.slug),
+            prompt_id=prompt_id,
+            text=text,
+            client_submission_id=client_submission_id,
+            channel=channel,
+            profile=profile,
+            language=language,
+            device=device,
+            now=now,
+        )
     if existing is not None:
         return _replay(existing, prompt_id, cleaned)
-    from .themes import assign_on_arrival  # the theme engine loads only when runs exist
-
-    assign_on_arrival(session, answer)
+    _assign_themes(session, answer, wall.campaign_id)
     return SubmitResult(answer, created=True)
+
+
+def _has_prompt(session: Session, wall: Wall | WallSnapshot, prompt_id: int) -> bool:
+    if isinstance(wall, WallSnapshot):
+        return prompt_id in wall.prompt_ids
+    prompt = session.get(Prompt, prompt_id) if 0 < prompt_id <= MAX_DATABASE_ID else None
+    return prompt is not None and prompt.wall_id == wall.id
+
+
+def _assign_themes(session: Session, answer: Answer, campaign_id: int) -> None:
+    """Put a new answer under the campaign's latest themes, when it has any (best effort)."""
+    from .themes import assign_on_arrival, campaign_has_runs  # the engine loads only if needed
+
+    try:
+        runs = campaign_has_runs(session, campaign_id)
+    except Exception:  # assign_on_arrival asks again and logs what fails
+        runs = True
+    if runs:
+        assign_on_arrival(session, answer)
 
 
 def add_once(session: Session, answer: Answer, write: Callable[[Session], None]) -> Answer | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import queries
 from .models import Answer, AnswerStatus, Campaign, Reaction, Wall, WallReply
+from .operations import WallSnapshot
 from .replies import visible_replies
 
 
@@ -117,7 +118,7 @@ def _wall_page_version_statement() -> Select[Any]:
 _WALL_PAGE_VERSION = _wall_page_version_statement()
 
 
-def wall_page_version(session: Session, wall: Wall) -> tuple[object, ...]:
+def wall_page_version(session: Session, wall: Wall | WallSnapshot) -> tuple[object, ...]:
     """What a rendered wall page depends on beyond the loaded wall, in one statement.
 
     Changes whenever a note is approved, hidden, redacted or deleted, a device agrees, a

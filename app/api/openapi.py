@@ -96,6 +96,11 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "operationId": "postAnswer",
                     "summary": "Submit an answer (idempotent per client_submission_id)",
+                    "description": (
+                        "A change to the wall (closing it, its moderation, its questions) "
+                        "applies to answers at once on the server where it was made and "
+                        "within a second on the others."
+                    ),
                     "parameters": [SLUG],
                     "requestBody": {
                         "required": True,

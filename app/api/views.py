@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from surveys import operations
@@ -67,8 +67,17 @@ def get_wall(slug: str) -> ResponseReturnValue:
 
 @bp.post("/walls/<slug>/answers")
 def post_answer(slug: str) -> ResponseReturnValue:
-    """Store an answer: 201 when new, 200 for a retry with the same client_submission_id."""
-    wall = operations.get_wall(db.session, slug)
+    """Store an answer: 201 when new, 200 for a retry with the same client_submission_id.
+
+    The wall comes from the per-process memory of :func:`surveys.operations.remembered_wall`
+    (``WALL_CACHE_SECONDS``, default 1 s): closing a wall in another process takes effect
+    here within that time.
+    """
+    wall = operations.remembered_wall(
+        db.session,
+        slug,
+        current_app.config.get("WALL_CACHE_SECONDS", operations.WALL_CACHE_SECONDS),
+    )
     if not request.is_json:
         raise InvalidInput(
             N_("Send the answer as JSON (Content-Type: application/json)."), code="not_json"
@@ -106,8 +115,22 @@ def post_answer(slug: str) -> ResponseReturnValue:
     response = jsonify(_stored_json(result.answer))
     response.status_code = status
     if result.created:
-        response.headers["Location"] = url_for(".get_wall", slug=wall.slug)
+        response.headers["Location"] = _wall_location(wall.slug)
     return response
+
+
+def _wall_location(slug: str) -> str:
+    """``url_for(".get_wall", slug=slug)``, remembered per app (built once per wall)."""
+    locations: dict[tuple[str, str], str] = current_app.extensions.setdefault(
+        "stemmer.api_wall_locations", {}
+    )
+    key = (request.script_root, slug)
+    location = locations.get(key)
+    if location is None:
+        if len(locations) >= 1024:
+            locations.clear()
+        location = locations[key] = url_for(".get_wall", slug=slug)
+    return location
 
 
 @bp.get("/walls/<slug>/answers")
@@ -138,7 +161,7 @@ def list_answers(slug: str) -> ResponseReturnValue:
     )
 
 
-def _content_language(wall: Wall) -> str:
+def _content_language(wall: operations.WallSnapshot) -> str:
     language = request.headers.get("Content-Language", "").strip().lower()[:2]
     return language if language in LANGUAGES else wall.language
 

@@ -8,6 +8,11 @@ note. Serving a cached page fills those in. The data version (``surveys.reads.
 wall_page_version``) changes with every approval, hiding, redaction, "enig" and reply, so a
 cached page is never older than the data; entries also expire after ``TTL_SECONDS`` as a
 backstop for changes the version does not see (a corrected paper note).
+
+A visit served from the cache reads no wall: the wall's own values in the key come from
+``surveys.operations.remembered_wall``, so a change to the wall itself (title, questions,
+closing) made in another process shows within ``WALL_CACHE_SECONDS`` (1 s), one made in this
+process at once; the data version is read on every visit.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 
 from surveys.models import Wall
+from surveys.operations import WallSnapshot
 
 TTL_SECONDS = 30.0
 MAX_ENTRIES = 256
@@ -27,8 +33,8 @@ SUBMISSION_MARK = "\x00sid\x00"
 _PRESSED = re.compile(r'data-answer="(\d+)" aria-pressed="false"')
 
 
-def wall_fields(wall: Wall) -> tuple[object, ...]:
-    """The loaded wall's own values that show on its page."""
+def wall_fields(wall: Wall | WallSnapshot) -> tuple[object, ...]:
+    """The wall's own values that show on its page (the same for a wall and its snapshot)."""
     return (
         wall.id,
         wall.slug,

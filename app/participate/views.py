@@ -28,6 +28,7 @@ from werkzeug.wrappers import Response
 from surveys import operations
 from surveys.errors import DomainError, WallClosed, WallNotOpen
 from surveys.models import Answer, Channel, Prompt, Wall
+from surveys.operations import WallSnapshot
 from surveys.reads import (
     NotesPage,
     agree_count,
@@ -64,12 +65,74 @@ def _chosen_prompt(wall: Wall) -> Prompt | None:
     return next((p for p in wall.prompts if p.id == chosen), None)
 
 
+def _page_number() -> int:
+    page = request.args.get("side", default=1, type=int) or 1
+    return max(1, min(page, 1000))
+
+
+def _page_status(wall: Wall | WallSnapshot) -> int:
+    """200 while the wall is open, 410 once it has closed, 403 before it opens."""
+    if wall.has_closed():
+        return 410
+    return 200 if wall.is_open() else 403
+
+
+def _page_key(
+    wall: Wall | WallSnapshot, page: int, prompt_id: int | None, status: int
+) -> tuple[object, ...]:
+    """The page cache's key: everything a cached page (without its markers) depends on."""
+    return (
+        page_cache.wall_fields(wall),
+        str(get_locale() or "da"),
+        page,
+        prompt_id,
+        status,
+        wall_page_version(db.session, wall),
+    )
+
+
+def _filled_page(marked: str, wall_id: int, submission_id: str) -> str:
+    """A cached page with this visitor's CSRF token, submission id and "enig" state."""
+    agreed = device_agreed_on_wall(db.session, request.cookies.get(DEVICE_COOKIE), wall_id)
+    return page_cache.fill(marked, generate_csrf(), submission_id, agreed)
+
+
+def _page_cache_on() -> bool:
+    return bool(current_app.config.get("WALL_PAGE_CACHE", True))
+
+
+def _cached_wall_page(slug: str) -> ResponseReturnValue | None:
+    """The wall page from the page cache, or None when it has to be rendered.
+
+    Needs no query for the wall: its values come from :func:`surveys.operations.
+    remembered_wall` (at most ``WALL_CACHE_SECONDS`` old; a change made in this process is
+    seen at once), and the page's data version is read as always, so notes, "enig" counts
+    and replies are never older than the database. When the remembered wall differs from
+    the database the key misses and the page is built from the wall as it is now.
+    """
+    remembered = operations.remembered_wall(
+        db.session,
+        slug,
+        current_app.config.get("WALL_CACHE_SECONDS", operations.WALL_CACHE_SECONDS),
+    )
+    g.wall_language = remembered.language
+    chosen = request.args.get("prompt", type=int)
+    if chosen in remembered.prompt_ids:
+        prompt_id: int | None = chosen
+    else:
+        prompt_id = remembered.prompts[0].id if remembered.prompts else None
+    status = _page_status(remembered)
+    marked = _page_cache().get(_page_key(remembered, _page_number(), prompt_id, status))
+    if marked is None:
+        return None
+    return _filled_page(marked, remembered.id, uuid.uuid4().hex), status
+
+
 def _render_wall(
     wall: Wall, form: AnswerForm, status: int = 200, *, cacheable: bool = False
 ) -> ResponseReturnValue:
     """The wall page; ``cacheable`` (a GET with an untouched form) may come from the cache."""
-    page = request.args.get("side", default=1, type=int) or 1
-    page = max(1, min(page, 1000))
+    page = _page_number()
     closed_message = None
     if wall.has_closed():
         closed_message = _("This wall has closed. Thank you to everyone who answered.")
@@ -77,28 +140,19 @@ def _render_wall(
     elif not wall.is_open():
         closed_message = _("This wall has not opened yet. Please come back later.")
         status = 403
-    device = request.cookies.get(DEVICE_COOKIE)
-    if not cacheable or not current_app.config.get("WALL_PAGE_CACHE", True):
+    if not cacheable or not _page_cache_on():
         notes = _wall_notes(wall, page)
+        device = request.cookies.get(DEVICE_COOKIE)
         agreed = agreed_answer_ids(db.session, device, [n.id for n in notes.notes])
         return _wall_template(wall, form, notes, agreed, page, closed_message), status
-    key = (
-        page_cache.wall_fields(wall),
-        str(get_locale() or "da"),
-        page,
-        form.prompt_id.data,
-        status,
-        wall_page_version(db.session, wall),
-    )
-    token = generate_csrf()
+    key = _page_key(wall, page, form.prompt_id.data, status)
     submission_id = form.client_submission_id.data
     cache = _page_cache()
     marked = cache.get(key)
     if marked is None:
         html = _wall_template(wall, form, _wall_notes(wall, page), set(), page, closed_message)
-        marked = cache.put(key, html, token, submission_id)
-    agreed = device_agreed_on_wall(db.session, device, wall.id)
-    return page_cache.fill(marked, token, submission_id, agreed), status
+        marked = cache.put(key, html, generate_csrf(), submission_id)
+    return _filled_page(marked, wall.id, submission_id), status
 
 
 def _page_cache() -> page_cache.PageCache:
@@ -137,6 +191,10 @@ def _wall_template(
 @bp.get("/w/<slug>")
 def wall(slug: str) -> ResponseReturnValue:
     """The wall: its questions, the answer form and the approved answers."""
+    if _page_cache_on():
+        cached = _cached_wall_page(slug)
+        if cached is not None:
+            return cached
     wall = _load_wall(slug)
     form = AnswerForm(wall, formdata=None)
     chosen = _chosen_prompt(wall)

@@ -1,0 +1,270 @@
+"""Walls remembered per process for answering (operations.remembered_wall)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, event, func, select, update
+from sqlalchemy.orm import Session
+
+from surveys import operations
+from surveys.db import make_engine, make_session_factory
+from surveys.errors import InvalidInput, NotFound, WallClosed
+from surveys.models import Answer, Moderation, Prompt, Wall, utcnow
+from tests.factories import make_wall
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """operations' clock, moved by the test."""
+    fake = Clock()
+    monkeypatch.setattr(operations, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def elsewhere(database_url: str) -> Iterator[Engine]:
+    """Another engine on the same database, written without the ORM: like another process."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _statements(session: Session) -> list[str]:
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", note)
+    return seen
+
+
+def _submit(session: Session, wall: Any, **overrides: Any) -> operations.SubmitResult:
+    fields: dict[str, Any] = {
+        "prompt_id": wall.prompts[0].id,
+        "text": "Flere bænke ved legepladsen",
+        "client_submission_id": "remember-0001",
+    }
+    fields.update(overrides)
+    return operations.submit_answer(session, wall, **fields)
+
+
+def _count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Answer)) or 0
+
+
+def test_the_wall_is_read_once_per_period(session: Session, clock: Clock) -> None:
+    wall = make_wall(session, "husk", moderation=Moderation.POST)
+    statements = _statements(session)
+    first = operations.remembered_wall(session, "husk")
+    read = len(statements)
+    assert read >= 1
+    assert first.prompt_ids == {p.id for p in wall.prompts}
+    clock.now += operations.WALL_CACHE_SECONDS / 2
+    assert operations.remembered_wall(session, "husk") is first
+    assert len(statements) == read
+    clock.now += operations.WALL_CACHE_SECONDS
+    assert operations.remembered_wall(session, "husk") is not first
+    assert len(statements) > read
+
+
+def test_without_a_period_the_wall_is_always_read(session: Session, clock: Clock) -> None:
+    make_wall(session, "altid")
+    statements = _statements(session)
+    operations.remembered_wall(session, "altid", max_age=0)
+    read = len(statements)
+    operations.remembered_wall(session, "altid", max_age=0)
+    assert len(statements) == 2 * read
+
+
+def test_an_answer_from_the_remembered_wall_is_stored_like_any_other(
+    session: Session, clock: Clock
+) -> None:
+    wall = make_wall(session, "gemt", moderation=Moderation.POST)
+    remembered = operations.remembered_wall(session, "gemt")
+    statements = _statements(session)
+    result = _submit(session, remembered, profile={"role": "parent", "area": "Nexø"})
+    assert result.created
+    assert not any("FROM wall" in s or "FROM prompt" in s for s in statements)
+    session.expire_all()
+    stored = session.get(Answer, result.answer.id)
+    assert stored is not None and stored.wall_id == wall.id
+    assert stored.profile == {"role": "parent", "area": "Nexø"}
+    # A retry is answered from the stored row, a different text is a conflict.
+    again = _submit(session, remembered)
+    assert not again.created and again.answer.id == result.answer.id
+    with pytest.raises(operations.Conflict):
+        _submit(session, remembered, text="Noget helt andet")
+    with pytest.raises(InvalidInput) as refused:
+        _submit(session, remembered, prompt_id=10**6, client_submission_id="remember-0002")
+    assert refused.value.code == "invalid_prompt"
+    assert _count(session) == 1
+
+
+def test_a_wall_closed_in_another_process_refuses_answers_within_the_period(
+    session: Session, clock: Clock, elsewhere: Engine
+) -> None:
+    wall = make_wall(session, "lukker", moderation=Moderation.POST)
+    assert operations.remembered_wall(session, "lukker").is_open()
+    with elsewhere.begin() as connection:
+        connection.execute(
+            update(Wall).where(Wall.id == wall.id).values(closes_at=utcnow() - timedelta(1))
+        )
+    # Within the period this process may still take an answer (at most WALL_CACHE_SECONDS)...
+    clock.now += operations.WALL_CACHE_SECONDS * 0.9
+    assert operations.remembered_wall(session, "lukker").is_open()
+    # ...after it, the wall is read again and refuses.
+    clock.now += operations.WALL_CACHE_SECONDS * 0.2
+    remembered = operations.remembered_wall(session, "lukker")
+    assert remembered.has_closed()
+    with pytest.raises(WallClosed):
+        _submit(session, remembered)
+    assert _count(session) == 0
+
+
+def test_a_change_committed_in_this_process_is_seen_at_once(
+    session: Session, clock: Clock, database_url: str
+) -> None:
+    wall = make_wall(session, "straks", moderation=Moderation.POST)
+    assert operations.remembered_wall(session, "straks").moderation is Moderation.POST
+    # Through another session and engine of this process (as a staff request would).
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as other:
+        stored = other.get(Wall, wall.id)
+        assert stored is not None
+        stored.moderation = Moderation.PRE
+        stored.closes_at = utcnow() - timedelta(minutes=1)
+        other.commit()
+    engine.dispose()
+    remembered = operations.remembered_wall(session, "straks")
+    assert remembered.moderation is Moderation.PRE
+    assert remembered.has_closed()
+
+
+def test_a_question_added_in_this_process_is_seen_at_once(session: Session, clock: Clock) -> None:
+    wall = make_wall(session, "spoergsmaal")
+    before = operations.remembered_wall(session, "spoergsmaal")
+    prompt = Prompt(wall_id=wall.id, position=5, text="Hvad mere?")
+    session.add(prompt)
+    session.commit()
+    after = operations.remembered_wall(session, "spoergsmaal")
+    assert prompt.id not in before.prompt_ids
+    assert prompt.id in after.prompt_ids
+
+
+def test_a_wall_read_while_walls_were_forgotten_is_not_kept(
+    session: Session, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_wall(session, "kapløb")
+    read = operations._read_wall
+
+    def read_while_forgetting(db: Session, slug: str) -> operations.WallSnapshot:
+        wall = read(db, slug)
+        operations.forget_walls(db)  # a change committed by another thread meanwhile
+        return wall
+
+    monkeypatch.setattr(operations, "_read_wall", read_while_forgetting)
+    operations.remembered_wall(session, "kapløb")
+    monkeypatch.setattr(operations, "_read_wall", read)
+    statements = _statements(session)
+    operations.remembered_wall(session, "kapløb")
+    assert statements, "the wall read during the forgetting must not have been kept"
+
+
+def test_a_question_deleted_in_another_process_is_refused_not_a_crash(
+    session: Session, clock: Clock, elsewhere: Engine
+) -> None:
+    wall = make_wall(session, "slettet-spoergsmaal")
+    remembered = operations.remembered_wall(session, "slettet-spoergsmaal")
+    gone = wall.prompts[1].id
+    with elsewhere.begin() as connection:
+        connection.execute(delete(Prompt).where(Prompt.id == gone))
+    with pytest.raises(InvalidInput) as refused:
+        _submit(session, remembered, prompt_id=gone)
+    assert refused.value.code == "invalid_prompt"
+    # The wall was read again; the other question still takes answers.
+    assert _submit(session, remembered, client_submission_id="remember-0009").created
+    assert _count(session) == 1
+
+
+def test_a_wall_deleted_in_another_process_is_not_found(
+    session: Session, clock: Clock, elsewhere: Engine
+) -> None:
+    wall = make_wall(session, "slettet")
+    remembered = operations.remembered_wall(session, "slettet")
+    with elsewhere.begin() as connection:
+        connection.execute(delete(Prompt).where(Prompt.wall_id == wall.id))
+        connection.execute(delete(Wall).where(Wall.id == wall.id))
+    with pytest.raises(NotFound):
+        _submit(session, remembered)
+    assert _count(session) == 0
+
+
+def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str) -> None:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as setup:
+        make_wall(setup, "samtidig", moderation=Moderation.POST)
+    results: list[operations.SubmitResult] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def submit() -> None:
+        with sessions() as own:
+            try:
+                remembered = operations.remembered_wall(own, "samtidig")
+                start.wait()
+                results.append(_submit(own, remembered, client_submission_id="samtidig-01"))
+            except BaseException as error:  # reported below
+                errors.append(error)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(r.created for r in results) == [False, False, False, True]
+    assert len({r.answer.id for r in results}) == 1
+    with sessions() as check:
+        assert _count(check) == 1
+    engine.dispose()
+
+
+def test_an_answer_from_the_remembered_wall_is_put_under_the_latest_themes(
+    session: Session,
+) -> None:
+    from surveys.models import ThemeAssignment
+    from surveys.themes import Scope, build_themes
+    from tests.surveys.test_themes import _memberships, _wall_with_topics
+
+    wall, ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    bus_theme = sorted(_memberships(session, run)[ids["bus"][0]])[0]
+    remembered = operations.remembered_wall(session, wall.slug)
+    result = _submit(
+        session,
+        remembered,
+        text="Bussen kører for sjældent om aftenen",
+        client_submission_id="remember-theme-01",
+    )
+    rows = session.scalars(
+        select(ThemeAssignment).where(ThemeAssignment.answer_id == result.answer.id)
+    ).all()
+    assert rows and all(r.source == "transform" for r in rows)
+    assert {t.id: t.key for t in run.themes}[rows[0].theme_id] == bus_theme
