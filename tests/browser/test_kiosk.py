@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
+import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +45,21 @@ def _wait_for_answers(page: Page, session: Session, count: int) -> list[Answer]:
             return answers
         page.wait_for_timeout(100)
     return _answers(session)
+
+
+#: True once the page and every script and stylesheet it uses are in the worker's cache.
+#: (Evaluate it: ``wait_for_function`` does not await a promise but takes it as true.)
+KEPT_IN_CACHE = """() => Promise.all([location.href, ...[...document.querySelectorAll(
+        'script[src], link[rel=stylesheet]')].map(e => e.src || e.href)]
+    .map(u => caches.match(u))).then(hits => hits.every(Boolean))"""
+
+
+def _wait_until_kept_offline(page: Page) -> None:
+    """The worker has told the page that everything is kept, and it is, and it controls the
+    page (offline reloads are served only then)."""
+    expect(page.locator("html")).to_have_attribute("data-offline", "ready", timeout=10_000)
+    assert page.evaluate(KEPT_IN_CACHE)
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
 
 
 def _expect_fresh_start(page: Page) -> None:
@@ -132,19 +152,12 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     tablet.goto(url)
     expect(tablet.locator(".kiosk-tile").first).to_be_visible()
     # The page and every script and stylesheet it uses are kept before going offline.
-    tablet.wait_for_function(
-        """() => Promise.all([location.href, ...[...document.querySelectorAll(
-                 'script[src], link[rel=stylesheet]')].map(e => e.src || e.href)]
-               .map(u => caches.match(u))).then(hits => hits.every(Boolean))"""
-    )
-    # Offline reloads are served only once the worker controls the page (clients.claim()).
-    tablet.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    _wait_until_kept_offline(tablet)
 
     tablet.context.set_offline(True)
     response = tablet.reload()
     assert response is not None and response.from_service_worker
-    # The scripts come from the worker's cache too; on a busy machine that takes a while.
-    expect(tablet.locator(".kiosk-tile").first).to_be_visible(timeout=20_000)
+    expect(tablet.locator(".kiosk-tile").first).to_be_visible()
 
     tablet.get_by_role("button", name=wall.prompts[1].text).click()
     tablet.get_by_role("textbox", name="Dit svar").fill("Skrevet på en kiosk uden net")
@@ -161,6 +174,104 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     assert [(a.text, a.channel, a.device_id) for a in stored] == [
         ("Skrevet på en kiosk uden net", Channel.KIOSK, device.id)
     ]
+
+
+class _ConnectionGone:
+    """WSGI middleware for a connection that is gone right after the page has loaded, as
+    seen by the service worker: its own requests (``fetch()``: ``Sec-Fetch-Dest: empty``)
+    are refused while ``refuse`` is set. With ``no_store`` static files are not kept in the
+    browser's HTTP cache, so the worker cannot copy them from there."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]], *, no_store: bool = False):
+        self.wsgi_app = wsgi_app
+        self.no_store = no_store
+        self.refuse = True
+        self.refused: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if (
+            self.refuse
+            and environ["REQUEST_METHOD"] == "GET"
+            and environ.get("HTTP_SEC_FETCH_DEST") == "empty"
+        ):
+            self.refused.append(path)
+            start_response("503 Service Unavailable", [("Cache-Control", "no-store")])
+            return [b"unavailable"]
+        if not (self.no_store and path.startswith("/static/")):
+            return self.wsgi_app(environ, start_response)
+
+        def not_stored(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            kept = [(name, value) for name, value in headers if name.lower() != "cache-control"]
+            return start_response(status, [*kept, ("Cache-Control", "no-store")], *rest)
+
+        return self.wsgi_app(environ, not_stored)
+
+
+def _reloads_offline(page: Page) -> None:
+    page.context.set_offline(True)
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    expect(page.locator(".kiosk-tile").first).to_be_visible()
+    expect(page.locator("html")).to_have_class(re.compile(r"\bkiosk-js\b"))  # kiosk.js ran
+
+
+def test_kiosk_is_kept_offline_when_the_connection_drops_right_after_loading(
+    app: Flask, live_server: str, tablet: Page, session: Session
+) -> None:
+    _wall, device = _kiosk(session)
+    gone = _ConnectionGone(app.wsgi_app)
+    app.wsgi_app = gone  # type: ignore[method-assign]
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    # The worker keeps what the tablet has just loaded without asking the server again.
+    _wait_until_kept_offline(tablet)
+    assert not {"/kiosk/kiosk-vaeg", "/static/js/kiosk.js"} & set(gone.refused)
+    _reloads_offline(tablet)
+
+
+def test_kiosk_asks_again_for_what_was_not_kept_when_the_connection_returns(
+    app: Flask, live_server: str, tablet: Page, session: Session
+) -> None:
+    _wall, device = _kiosk(session)
+    gone = _ConnectionGone(app.wsgi_app, no_store=True)
+    app.wsgi_app = gone  # type: ignore[method-assign]
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    # The page itself comes from the HTTP cache; its assets had to be asked for, and were not.
+    for _ in range(50):
+        if "/static/js/kiosk.js" in gone.refused:
+            break
+        tablet.wait_for_timeout(100)
+    assert "/static/js/kiosk.js" in gone.refused
+    expect(tablet.locator("html")).not_to_have_attribute("data-offline", "ready")
+
+    # The connection returns. (Playwright tells the page before the worker, so the first
+    # try may still fail; the page tries again after a pause.)
+    gone.refuse = False
+    tablet.context.set_offline(True)
+    tablet.wait_for_function("() => !navigator.onLine")
+    tablet.context.set_offline(False)
+    _wait_until_kept_offline(tablet)
+    _reloads_offline(tablet)
+
+
+def test_kiosk_is_kept_again_when_a_new_worker_version_takes_over(
+    live_server: str, tablet: Page, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _wall, device = _kiosk(session)
+    tablet.goto(f"{live_server}/kiosk/kiosk-vaeg?device={device.token}")
+    _wait_until_kept_offline(tablet)
+    tablet.evaluate(
+        "navigator.serviceWorker.addEventListener('controllerchange', () => window.taken = 1)"
+    )
+    # A deployment: the worker's script changes. The new version takes over the open page
+    # (whose own listener has run by then) and, once activated, has deleted the old cache.
+    monkeypatch.setattr("app.participate.views.assets_version", lambda: "ny-udgave")
+    tablet.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    tablet.wait_for_function("() => window.taken === 1")
+    tablet.wait_for_function("() => navigator.serviceWorker.controller.state === 'activated'")
+    _wait_until_kept_offline(tablet)
+    assert tablet.evaluate("caches.keys()") == ["stemmer-ny-udgave"]
+    _reloads_offline(tablet)
 
 
 def test_kiosk_by_keyboard_alone(live_server: str, tablet: Page, session: Session) -> None:

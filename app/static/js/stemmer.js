@@ -338,19 +338,100 @@
     return fallback;
   }
 
-  /* The service worker keeps the page (and its CSS/JS) so a reload offline still works. */
+  /* The service worker keeps the page (and its CSS/JS) so a reload offline still works.
+   *
+   * The page asks the active worker to keep its URLs and waits for the answer; once all
+   * are kept, <html data-offline="ready"> says so. What could not be kept (the server was
+   * unreachable) is asked for again when the connection returns and, since "online" may
+   * come before the connection works, after a growing pause. A new version of the worker
+   * starts with an empty cache: when it takes over the page, everything is asked for again. */
+  var WORKER_ANSWER_MS = 30000;
+  var KEEP_RETRY_MS = 2000;
+  var KEEP_RETRY_MAX_MS = 60000;
+
+  function pageUrls() {
+    var urls = [window.location.href];
+    Array.prototype.forEach.call(
+      document.querySelectorAll('link[rel="stylesheet"], script[src]'),
+      function (el) { urls.push(el.href || el.src); }
+    );
+    return urls;
+  }
+
+  // Resolves with the URLs the worker could not keep (all of them when it does not answer).
+  function askToKeep(worker, urls) {
+    return new Promise(function (resolve) {
+      var channel = new MessageChannel();
+      var timer = setTimeout(function () { resolve(urls); }, WORKER_ANSWER_MS);
+      channel.port1.onmessage = function (event) {
+        clearTimeout(timer);
+        var missing = event.data && event.data.missing;
+        resolve(Array.isArray(missing) ? missing : urls);
+      };
+      worker.postMessage({ type: 'cache', urls: urls }, [channel.port2]);
+    });
+  }
+
   function registerWorker(scope) {
     var url = document.body.dataset.sw;
     if (!url || !('serviceWorker' in navigator) || !window.isSecureContext) return;
-    navigator.serviceWorker.register(url, { scope: scope }).then(function () {
-      return navigator.serviceWorker.ready;
+    var root = document.documentElement;
+    var container = navigator.serviceWorker;
+    var missing = pageUrls();
+    var asking = false;
+    var again = false;
+    var asked = null; // the worker asked last
+    var retryMs = 0;
+    var retryTimer = 0;
+
+    function later(registration) {
+      if (navigator.onLine === false) return; // the "online" event asks again
+      retryMs = Math.min(retryMs ? retryMs * 2 : KEEP_RETRY_MS, KEEP_RETRY_MAX_MS);
+      retryTimer = setTimeout(function () { keep(registration); }, retryMs);
+    }
+
+    function keep(registration) {
+      var worker = registration.active || container.controller;
+      clearTimeout(retryTimer);
+      if (!worker || !missing.length) return;
+      if (asking) {
+        again = true; // e.g. a new worker took over while the old one was still answering
+        return;
+      }
+      asking = true;
+      asked = worker;
+      askToKeep(worker, missing).then(function (left) {
+        asking = false;
+        if (again) {
+          again = false;
+          keep(registration);
+          return;
+        }
+        missing = left;
+        if (missing.length) {
+          later(registration);
+        } else {
+          retryMs = 0;
+          root.dataset.offline = 'ready';
+        }
+      });
+    }
+
+    container.register(url, { scope: scope }).then(function () {
+      return container.ready;
     }).then(function (registration) {
-      var urls = [window.location.href];
-      Array.prototype.forEach.call(
-        document.querySelectorAll('link[rel="stylesheet"], script[src]'),
-        function (el) { urls.push(el.href || el.src); }
-      );
-      if (registration.active) registration.active.postMessage({ type: 'cache', urls: urls });
+      window.addEventListener('online', function () {
+        retryMs = 0;
+        keep(registration);
+      });
+      container.addEventListener('controllerchange', function () {
+        // The first claim comes from the worker already asked; a new version has nothing.
+        if (container.controller === asked) return;
+        missing = pageUrls();
+        delete root.dataset.offline;
+        keep(registration);
+      });
+      keep(registration);
     }).catch(function () { /* no offline copy; the page still works online */ });
   }
 

@@ -13,10 +13,14 @@ function cacheable(url) {
     (PAGE.test(url.pathname) || url.pathname.indexOf('/static/') === 0);
 }
 
+function ignore() { return null; }
+
 self.addEventListener('install', function () {
   self.skipWaiting();
 });
 
+// A new version starts with an empty cache and deletes the old one: the pages it takes over
+// see a controllerchange and ask it to keep them again (Stemmer.registerWorker).
 self.addEventListener('activate', function (event) {
   event.waitUntil(caches.keys().then(function (keys) {
     return Promise.all(keys.filter(function (key) {
@@ -25,19 +29,35 @@ self.addEventListener('activate', function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// A page asks for itself and its assets to be kept.
+/* Keep one URL; resolves with false only when asking again later may help (no connection,
+ * a server error). The copy comes from the browser's HTTP cache when it has one: that is the
+ * response the page was just loaded from (the page itself, and the assets whose URLs carry
+ * their content hash), so it is kept even when the connection drops right after loading.
+ * Anything but a 200 from there is asked for again from the server. */
+function copy(href, mode) {
+  return fetch(href, { credentials: 'same-origin', cache: mode });
+}
+
+function keep(href) {
+  var url = new URL(href, self.location.href);
+  if (!cacheable(url)) return Promise.resolve(true);
+  return copy(url.href, 'force-cache').then(function (response) {
+    return response.ok ? response : copy(url.href, 'no-cache');
+  }).then(function (response) {
+    // A redirected response cannot answer a navigation: nothing to keep at this URL.
+    if (response.redirected) return true;
+    return remember(url.href, response).then(function () { return response.status < 500; });
+  }).catch(function () { return false; });
+}
+
+// A page asks for itself and its assets to be kept, and is told which ones could not be.
 self.addEventListener('message', function (event) {
   var data = event.data || {};
   if (data.type !== 'cache' || !Array.isArray(data.urls)) return;
-  event.waitUntil(caches.open(CACHE).then(function (cache) {
-    return Promise.all(data.urls.map(function (href) {
-      var url = new URL(href, self.location.href);
-      if (!cacheable(url)) return null;
-      return fetch(url.href, { credentials: 'same-origin', cache: 'no-cache' }).then(function (response) {
-        if (response.ok) return cache.put(url.href, response);
-        return null;
-      }).catch(function () { return null; });
-    }));
+  var port = event.ports && event.ports[0];
+  event.waitUntil(Promise.all(data.urls.map(keep)).then(function (kept) {
+    var missing = data.urls.filter(function (href, index) { return !kept[index]; });
+    if (port) port.postMessage({ type: 'cached', missing: missing });
   }));
 });
 
@@ -50,17 +70,25 @@ function fromCache(request, ignoreSearch) {
   });
 }
 
+// A fresh copy replaces the kept one; a page that is gone (revoked kiosk) is forgotten.
+function remember(url, response) {
+  return caches.open(CACHE).then(function (cache) {
+    if (response.ok) return cache.put(url, response);
+    if (response.status === 404 || response.status === 410) return cache.delete(url);
+    return null;
+  });
+}
+
 // Pages: the network first (fresh answers, revoked kiosks), the kept copy when offline.
-function page(request) {
+function page(event) {
+  var request = event.request;
+  var stored = Promise.resolve();
   var network = fetch(request).then(function (response) {
-    var copy = response.clone();
-    caches.open(CACHE).then(function (cache) {
-      if (response.ok) return cache.put(request.url, copy);
-      if (response.status === 404 || response.status === 410) return cache.delete(request.url);
-      return null;
-    });
+    stored = remember(request.url, response.clone());
     return response;
   });
+  // The worker stays alive until the copy is written.
+  event.waitUntil(network.then(function () { return stored; }).catch(ignore));
   var timeout = new Promise(function (resolve) {
     setTimeout(resolve, NETWORK_TIMEOUT_MS, null);
   });
@@ -75,16 +103,17 @@ function page(request) {
 }
 
 // Static files carry a content hash in their URL: the kept copy is always right.
-function asset(request) {
-  return fromCache(request, false).then(function (hit) {
-    return hit || fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { return cache.put(request.url, copy); });
-      }
-      return response;
+function asset(event) {
+  var request = event.request;
+  var stored = Promise.resolve();
+  var response = fromCache(request, false).then(function (hit) {
+    return hit || fetch(request).then(function (fresh) {
+      if (fresh.ok) stored = remember(request.url, fresh.clone());
+      return fresh;
     });
   });
+  event.waitUntil(response.then(function () { return stored; }).catch(ignore));
+  return response;
 }
 
 self.addEventListener('fetch', function (event) {
@@ -93,8 +122,8 @@ self.addEventListener('fetch', function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.mode === 'navigate' && PAGE.test(url.pathname)) {
-    event.respondWith(page(request));
+    event.respondWith(page(event));
   } else if (url.pathname.indexOf('/static/') === 0 && url.searchParams.has('v')) {
-    event.respondWith(asset(request));
+    event.respondWith(asset(event));
   }
 });
