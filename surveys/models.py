@@ -274,6 +274,11 @@ class Answer(Base):
     __table_args__ = (
         UniqueConstraint("wall_id", "client_submission_id"),
         Index("ix_answer_wall_status_created", "wall_id", "status", "created_at"),
+        # What a wall page depends on (surveys.reads.wall_page_version) in index lookups,
+        # however many answers the wall has.
+        Index("ix_answer_wall_status_id", "wall_id", "status", "id"),
+        Index("ix_answer_wall_moderated", "wall_id", "moderated_at"),
+        Index("ix_answer_wall_redacted", "wall_id", "redacted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

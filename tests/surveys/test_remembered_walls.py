@@ -268,3 +268,22 @@ def test_an_answer_from_the_remembered_wall_is_put_under_the_latest_themes(
     ).all()
     assert rows and all(r.source == "transform" for r in rows)
     assert {t.id: t.key for t in run.themes}[rows[0].theme_id] == bus_theme
+
+
+def test_the_wall_pages_data_version_is_read_through_indexes(session: Session) -> None:
+    """However many answers a wall has, its page's data version costs index lookups only
+    (before migration 0006 every look scanned all the wall's answers)."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan")
+    from surveys.reads import _WALL_PAGE_VERSION
+
+    statement = _WALL_PAGE_VERSION.compile(session.get_bind())
+    plan = session.connection().exec_driver_sql(
+        "EXPLAIN QUERY PLAN " + str(statement),
+        (1,) * len(statement.positiontup or ()),  # the plan does not depend on the values
+    )
+    steps = [row[3] for row in plan]
+    on_answers = [step for step in steps if " answer " in step + " "]
+    # Every look at the wall's answers is answered from an index alone: no row of the table
+    # is read (a non-covering index would read every answer row of the wall).
+    assert on_answers and all("USING COVERING INDEX" in step for step in on_answers), steps
