@@ -194,6 +194,22 @@ class Campaign(Base):
     )
 
 
+def window_is_open(
+    opens_at: datetime | None, closes_at: datetime | None, now: datetime | None = None
+) -> bool:
+    """Whether an answering window (either end may be open) includes ``now``."""
+    now = now or utcnow()
+    if opens_at is not None and now < opens_at:
+        return False
+    return closes_at is None or now < closes_at
+
+
+def window_has_closed(closes_at: datetime | None, now: datetime | None = None) -> bool:
+    """Whether an answering window is over (as opposed to not yet begun)."""
+    now = now or utcnow()
+    return closes_at is not None and now >= closes_at
+
+
 class Wall(Base):
     """A question wall: a set of prompts answered by one audience."""
 
@@ -238,15 +254,11 @@ class Wall(Base):
 
     def is_open(self, now: datetime | None = None) -> bool:
         """Whether the wall accepts answers at ``now``."""
-        now = now or utcnow()
-        if self.opens_at is not None and now < self.opens_at:
-            return False
-        return self.closes_at is None or now < self.closes_at
+        return window_is_open(self.opens_at, self.closes_at, now)
 
     def has_closed(self, now: datetime | None = None) -> bool:
         """Whether the wall's answering window is over (as opposed to not yet begun)."""
-        now = now or utcnow()
-        return self.closes_at is not None and now >= self.closes_at
+        return window_has_closed(self.closes_at, now)
 
     @property
     def publishes_immediately(self) -> bool:

@@ -41,6 +41,8 @@ from .models import (
     StaffUser,
     Wall,
     utcnow,
+    window_has_closed,
+    window_is_open,
 )
 from .passwords import hash_password
 from .privacy import Finding, detect_personal_data
@@ -126,15 +128,11 @@ class WallSnapshot:
 
     def is_open(self, now: datetime | None = None) -> bool:
         """Whether the wall accepts answers at ``now`` (as :meth:`Wall.is_open`)."""
-        now = now or utcnow()
-        if self.opens_at is not None and now < self.opens_at:
-            return False
-        return self.closes_at is None or now < self.closes_at
+        return window_is_open(self.opens_at, self.closes_at, now)
 
     def has_closed(self, now: datetime | None = None) -> bool:
         """Whether the answering window is over (as :meth:`Wall.has_closed`)."""
-        now = now or utcnow()
-        return self.closes_at is not None and now >= self.closes_at
+        return window_has_closed(self.closes_at, now)
 
 
 #: Seconds a process may answer from a remembered wall (:func:`remembered_wall`).

@@ -8,12 +8,15 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import create_app
+from surveys import operations
 from surveys.db import make_engine, make_session_factory
 
 from .databases import TemplateDatabase
+from .factories import Clock
 
 
 @pytest.fixture(scope="session")
@@ -69,4 +72,20 @@ def session(database_url: str) -> Iterator[Session]:
     db_session = make_session_factory(engine)()
     yield db_session
     db_session.close()
+    engine.dispose()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock of the walls remembered per process (surveys.operations), moved by the test."""
+    fake = Clock()
+    monkeypatch.setattr(operations, "time", fake)
+    return fake
+
+
+@pytest.fixture
+def elsewhere(database_url: str) -> Iterator[Engine]:
+    """Another engine on the test's database, written without the ORM: like another process."""
+    engine = make_engine(database_url)
+    yield engine
     engine.dispose()

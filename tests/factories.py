@@ -140,3 +140,14 @@ def make_staff(
     session.add(user)
     session.commit()
     return user
+
+
+class Clock:
+    """A monotonic clock the test moves by hand (the ``clock`` fixture)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        """The time the test has set."""
+        return self.now

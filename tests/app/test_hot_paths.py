@@ -23,35 +23,8 @@ from werkzeug.wrappers import Response
 from app import create_app
 from app.security import InlineExpiryMemoryStorage, add_security_headers
 from surveys import operations
-from surveys.db import make_engine
 from surveys.models import Moderation, Wall, utcnow
-from tests.factories import make_answer, make_wall
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The clock of the remembered walls, moved by the test."""
-    fake = Clock()
-    monkeypatch.setattr(operations, "time", fake)
-    return fake
-
-
-@pytest.fixture
-def elsewhere(database_url: str) -> Iterator[Engine]:
-    """Writes without the ORM on another engine: as another process would."""
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+from tests.factories import Clock, make_answer, make_wall
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,33 +14,7 @@ from surveys import operations
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import InvalidInput, NotFound, WallClosed
 from surveys.models import Answer, Moderation, Prompt, Wall, utcnow
-from tests.factories import make_wall
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """operations' clock, moved by the test."""
-    fake = Clock()
-    monkeypatch.setattr(operations, "time", fake)
-    return fake
-
-
-@pytest.fixture
-def elsewhere(database_url: str) -> Iterator[Engine]:
-    """Another engine on the same database, written without the ORM: like another process."""
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+from tests.factories import Clock, make_wall
 
 
 def _statements(session: Session) -> list[str]:
