@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -35,22 +36,36 @@ def database_url(template_db: TemplateDatabase, tmp_path: Path) -> Iterator[str]
 
 
 @pytest.fixture
-def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build apps on this test's database (CSRF off) with extra settings; all closed after."""
+    apps: list[Flask] = []
+
+    def build(**config: Any) -> Flask:
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "SECRET_KEY": "test-secret",
+                "WTF_CSRF_ENABLED": False,
+                **config,
+            }
+        )
+        app.instance_path = str(tmp_path / "instance")
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        hub = app.extensions.get("stemmer.live_hub")
+        if hub is not None:
+            hub.close()
+        app.extensions["stemmer.db"].engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
     """The app on this test's database; CSRF off unless a test turns it on."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    yield app
-    hub = app.extensions.get("stemmer.live_hub")
-    if hub is not None:
-        hub.close()
-    app.extensions["stemmer.db"].engine.dispose()
+    return make_app()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import (
@@ -151,3 +151,23 @@ class Clock:
     def monotonic(self) -> float:
         """The time the test has set."""
         return self.now
+
+
+def submit(session: Session, wall: Any, **overrides: Any) -> Any:
+    """Submit an answer to the wall's first question through the real service."""
+    from surveys import operations
+
+    fields: dict[str, Any] = {
+        "prompt_id": wall.prompts[0].id,
+        "text": "Flere bænke ved legepladsen",
+        "client_submission_id": "abcdefgh-0001",
+    }
+    fields.update(overrides)
+    return operations.submit_answer(session, wall, **fields)
+
+
+def count_answers(session: Session) -> int:
+    """How many answers the database holds."""
+    from surveys.models import Answer
+
+    return session.scalar(select(func.count()).select_from(Answer)) or 0

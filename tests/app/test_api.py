@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import Answer, AnswerStatus, Channel, utcnow
-from tests.factories import make_answer, make_wall
+from tests.factories import count_answers, make_answer, make_wall
 
 
 def _payload(wall, **overrides):
@@ -23,10 +22,6 @@ def _payload(wall, **overrides):
     }
     body.update(overrides)
     return body
-
-
-def _count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Answer)) or 0
 
 
 def test_get_wall(client: FlaskClient, session: Session) -> None:
@@ -50,7 +45,7 @@ def test_post_answer_201_then_200_on_retry(client: FlaskClient, session: Session
     retry = client.post(f"/api/v1/walls/{wall.slug}/answers", json=_payload(wall))
     assert retry.status_code == 200
     assert retry.get_json()["id"] == created["id"]
-    assert _count(session) == 1
+    assert count_answers(session) == 1
     stored = session.get(Answer, created["id"])
     assert stored is not None
     assert stored.channel is Channel.EVENT
@@ -97,7 +92,7 @@ def test_invalid_input_is_400_with_error_object(
     error = response.get_json()["error"]
     assert error["code"] == code
     assert error["message"]
-    assert _count(session) == 0
+    assert count_answers(session) == 0
 
 
 def test_missing_fields_are_400(client: FlaskClient, session: Session) -> None:

@@ -8,9 +8,7 @@ and sessions as before.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,35 +18,10 @@ from sqlalchemy import Engine, event, update
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app import create_app
 from app.security import InlineExpiryMemoryStorage, add_security_headers
 from surveys import operations
 from surveys.models import Moderation, Wall, utcnow
 from tests.factories import Clock, make_answer, make_wall
-
-
-@pytest.fixture
-def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    """Build an app on this test's database with extra settings."""
-    apps: list[Flask] = []
-
-    def build(**config: Any) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "SECRET_KEY": "test-secret",
-                "WTF_CSRF_ENABLED": False,
-                **config,
-            }
-        )
-        app.instance_path = str(tmp_path / "instance")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["stemmer.db"].engine.dispose()
 
 
 def _statements(app: Flask) -> list[str]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +13,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import create_app
 from surveys import kiosk as kiosks
 from surveys.models import Answer, KioskDevice, Moderation, Wall
 from tests.app.staff_helpers import login
@@ -60,30 +57,6 @@ def test_hsts_only_over_https(client: FlaskClient) -> None:
 def test_forwarded_headers_are_ignored_without_trusted_proxies(client: FlaskClient) -> None:
     response = client.get("/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in response.headers
-
-
-@pytest.fixture
-def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
-    """Build an app on this test's database with extra settings."""
-    apps: list[Flask] = []
-
-    def build(**config: Any) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "SECRET_KEY": "test-secret",
-                "WTF_CSRF_ENABLED": False,
-                **config,
-            }
-        )
-        app.instance_path = str(tmp_path / "instance")
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["stemmer.db"].engine.dispose()
 
 
 def test_behind_a_trusted_proxy_https_and_links_come_from_the_load_balancer(

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import operations
@@ -14,26 +13,12 @@ from surveys.db import make_engine, make_session_factory
 from surveys.errors import Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
 from surveys.models import Answer, AnswerStatus, Channel, Moderation, StaffRole, utcnow
 from surveys.passwords import verify_password
-from tests.factories import make_answer, make_organisation, make_wall
-
-
-def _submit(session: Session, wall, **overrides):
-    fields = {
-        "prompt_id": wall.prompts[0].id,
-        "text": "Flere bænke ved legepladsen",
-        "client_submission_id": "abcdefgh-0001",
-    }
-    fields.update(overrides)
-    return operations.submit_answer(session, wall, **fields)
-
-
-def _count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Answer)) or 0
+from tests.factories import count_answers, make_answer, make_organisation, make_wall, submit
 
 
 def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) -> None:
     wall = make_wall(session)
-    result = _submit(session, wall, profile={"role": "parent", "area": "Nexø"})
+    result = submit(session, wall, profile={"role": "parent", "area": "Nexø"})
     assert result.created
     stored = session.get(Answer, result.answer.id)
     assert stored is not None
@@ -46,32 +31,32 @@ def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) ->
 
 def test_post_moderated_wall_publishes_at_once(session: Session) -> None:
     wall = make_wall(session, moderation=Moderation.POST)
-    assert _submit(session, wall).answer.status is AnswerStatus.APPROVED
+    assert submit(session, wall).answer.status is AnswerStatus.APPROVED
 
 
 def test_retry_with_same_submission_id_returns_same_answer(session: Session) -> None:
     wall = make_wall(session)
-    first = _submit(session, wall)
-    again = _submit(session, wall, text="  Flere bænke ved legepladsen \n")
+    first = submit(session, wall)
+    again = submit(session, wall, text="  Flere bænke ved legepladsen \n")
     assert not again.created
     assert again.answer.id == first.answer.id
-    assert _count(session) == 1
+    assert count_answers(session) == 1
 
 
 def test_reused_submission_id_for_other_text_is_a_conflict(session: Session) -> None:
     wall = make_wall(session)
-    _submit(session, wall)
+    submit(session, wall)
     with pytest.raises(Conflict) as raised:
-        _submit(session, wall, text="Noget helt andet")
+        submit(session, wall, text="Noget helt andet")
     assert raised.value.code == "submission_id_reused"
-    assert _count(session) == 1
+    assert count_answers(session) == 1
 
 
 def test_same_submission_id_on_two_walls_are_two_answers(session: Session) -> None:
     one, two = make_wall(session), make_wall(session)
-    _submit(session, one)
-    assert _submit(session, two).created
-    assert _count(session) == 2
+    submit(session, one)
+    assert submit(session, two).created
+    assert count_answers(session) == 2
 
 
 def test_concurrent_retries_store_exactly_one(database_url: str, session: Session) -> None:
@@ -114,7 +99,7 @@ def test_concurrent_retries_store_exactly_one(database_url: str, session: Sessio
     engine.dispose()
     assert errors == []
     assert len(ids) == 8 and len(set(ids)) == 1
-    assert _count(session) == 1
+    assert count_answers(session) == 1
 
 
 @pytest.mark.parametrize(
@@ -131,30 +116,30 @@ def test_concurrent_retries_store_exactly_one(database_url: str, session: Sessio
 def test_invalid_text_is_rejected(session: Session, text: object, code: str) -> None:
     wall = make_wall(session)
     with pytest.raises(InvalidInput) as raised:
-        _submit(session, wall, text=text)
+        submit(session, wall, text=text)
     assert raised.value.code == code
-    assert _count(session) == 0
+    assert count_answers(session) == 0
 
 
 def test_exactly_the_limit_is_accepted_and_emoji_count_as_one(session: Session) -> None:
     wall = make_wall(session)
-    assert _submit(session, wall, text="å" * 1000).created
+    assert submit(session, wall, text="å" * 1000).created
     emoji = "🙂" * 1000
-    assert _submit(session, wall, text=emoji, client_submission_id="abcdefgh-0002").created
+    assert submit(session, wall, text=emoji, client_submission_id="abcdefgh-0002").created
 
 
 @pytest.mark.parametrize("prompt_id", [None, "1", True, 10_000])
 def test_unknown_prompt_is_rejected(session: Session, prompt_id: object) -> None:
     wall = make_wall(session)
     with pytest.raises(InvalidInput) as raised:
-        _submit(session, wall, prompt_id=prompt_id)
+        submit(session, wall, prompt_id=prompt_id)
     assert raised.value.code == "invalid_prompt"
 
 
 def test_prompt_of_another_wall_is_rejected(session: Session) -> None:
     wall, other = make_wall(session), make_wall(session)
     with pytest.raises(InvalidInput):
-        _submit(session, wall, prompt_id=other.prompts[0].id)
+        submit(session, wall, prompt_id=other.prompts[0].id)
 
 
 @pytest.mark.parametrize(
@@ -163,7 +148,7 @@ def test_prompt_of_another_wall_is_rejected(session: Session) -> None:
 def test_invalid_submission_id_is_rejected(session: Session, submission_id: object) -> None:
     wall = make_wall(session)
     with pytest.raises(InvalidInput) as raised:
-        _submit(session, wall, client_submission_id=submission_id)
+        submit(session, wall, client_submission_id=submission_id)
     assert raised.value.code == "invalid_submission_id"
 
 
@@ -181,15 +166,15 @@ def test_invalid_submission_id_is_rejected(session: Session, submission_id: obje
 def test_invalid_profile_is_rejected(session: Session, profile: object) -> None:
     wall = make_wall(session)
     with pytest.raises(InvalidInput) as raised:
-        _submit(session, wall, profile=profile)
+        submit(session, wall, profile=profile)
     assert raised.value.code == "invalid_profile"
 
 
 def test_profile_question_not_asked_by_wall_is_rejected(session: Session) -> None:
     wall = make_wall(session, profile_questions=["area"])
     with pytest.raises(InvalidInput):
-        _submit(session, wall, profile={"role": "parent"})
-    assert _submit(session, wall, profile={"role": "", "area": "Rønne"}).answer.profile == {
+        submit(session, wall, profile={"role": "parent"})
+    assert submit(session, wall, profile={"role": "", "area": "Rønne"}).answer.profile == {
         "area": "Rønne"
     }
 
@@ -199,19 +184,19 @@ def test_closed_and_not_yet_open_walls_accept_nothing(session: Session) -> None:
     closed = make_wall(session, closes_at=now - timedelta(minutes=1))
     future = make_wall(session, opens_at=now + timedelta(days=1))
     with pytest.raises(WallClosed):
-        _submit(session, closed)
+        submit(session, closed)
     with pytest.raises(WallNotOpen):
-        _submit(session, future)
-    assert _count(session) == 0
+        submit(session, future)
+    assert count_answers(session) == 0
 
 
 def test_retry_after_close_still_returns_stored_answer(session: Session) -> None:
     """An offline client that stored before closing gets its 200, not an error."""
     wall = make_wall(session)
-    first = _submit(session, wall)
+    first = submit(session, wall)
     wall.closes_at = utcnow() - timedelta(seconds=1)
     session.commit()
-    assert _submit(session, wall).answer.id == first.answer.id
+    assert submit(session, wall).answer.id == first.answer.id
 
 
 def test_get_wall_unknown_slug(session: Session) -> None:
@@ -258,7 +243,7 @@ def test_guard_holds_answer_with_personal_data_even_on_post_moderated_wall(
 ) -> None:
     wall = make_wall(session, moderation=Moderation.POST)
     text = "Ring til mig på 22 33 44 55 om legepladsen"
-    result = _submit(session, wall, text=text)
+    result = submit(session, wall, text=text)
     answer = result.answer
     assert answer.status is AnswerStatus.PENDING
     assert answer.pii_findings == [{"kind": "phone", "start": 16, "end": 27}]
@@ -268,11 +253,9 @@ def test_guard_holds_answer_with_personal_data_even_on_post_moderated_wall(
 
 def test_guard_flags_cpr_and_email_and_clean_text_passes(session: Session) -> None:
     wall = make_wall(session, moderation=Moderation.POST)
-    flagged = _submit(session, wall, text="Mit CPR er 010203-1234, mail: mor@eksempel.dk")
+    flagged = submit(session, wall, text="Mit CPR er 010203-1234, mail: mor@eksempel.dk")
     assert {f["kind"] for f in flagged.answer.pii_findings} == {"cpr", "email"}
-    clean = _submit(
-        session, wall, text="Flere bænke i parken", client_submission_id="abcdefgh-0009"
-    )
+    clean = submit(session, wall, text="Flere bænke i parken", client_submission_id="abcdefgh-0009")
     assert clean.answer.pii_findings == []
     assert clean.answer.status is AnswerStatus.APPROVED
 
@@ -282,12 +265,12 @@ def test_kiosk_device_is_recorded_and_must_belong_to_wall(session: Session) -> N
 
     wall, other = make_wall(session), make_wall(session)
     device = create_device(session, wall, "Biblioteket")
-    result = _submit(session, wall, channel=Channel.KIOSK, device=device)
+    result = submit(session, wall, channel=Channel.KIOSK, device=device)
     assert result.answer.device_id == device.id
     assert result.answer.channel is Channel.KIOSK
     foreign = create_device(session, other, "Sundhedsplejen")
     with pytest.raises(InvalidInput):
-        _submit(session, wall, device=foreign, client_submission_id="abcdefgh-0003")
+        submit(session, wall, device=foreign, client_submission_id="abcdefgh-0003")
     revoke_device(session, device)
     with pytest.raises(InvalidInput):
-        _submit(session, wall, device=device, client_submission_id="abcdefgh-0004")
+        submit(session, wall, device=device, client_submission_id="abcdefgh-0004")

@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, event, func, select, update
+from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from surveys import operations
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import InvalidInput, NotFound, WallClosed
 from surveys.models import Answer, Moderation, Prompt, Wall, utcnow
-from tests.factories import Clock, make_wall
+from tests.factories import Clock, count_answers, make_wall, submit
 
 
 def _statements(session: Session) -> list[str]:
@@ -25,20 +25,6 @@ def _statements(session: Session) -> list[str]:
 
     event.listen(session.get_bind(), "before_cursor_execute", note)
     return seen
-
-
-def _submit(session: Session, wall: Any, **overrides: Any) -> operations.SubmitResult:
-    fields: dict[str, Any] = {
-        "prompt_id": wall.prompts[0].id,
-        "text": "Flere bænke ved legepladsen",
-        "client_submission_id": "remember-0001",
-    }
-    fields.update(overrides)
-    return operations.submit_answer(session, wall, **fields)
-
-
-def _count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Answer)) or 0
 
 
 def test_the_wall_is_read_once_per_period(session: Session, clock: Clock) -> None:
@@ -71,7 +57,7 @@ def test_an_answer_from_the_remembered_wall_is_stored_like_any_other(
     wall = make_wall(session, "gemt", moderation=Moderation.POST)
     remembered = operations.remembered_wall(session, "gemt")
     statements = _statements(session)
-    result = _submit(session, remembered, profile={"role": "parent", "area": "Nexø"})
+    result = submit(session, remembered, profile={"role": "parent", "area": "Nexø"})
     assert result.created
     assert not any("FROM wall" in s or "FROM prompt" in s for s in statements)
     session.expire_all()
@@ -79,14 +65,14 @@ def test_an_answer_from_the_remembered_wall_is_stored_like_any_other(
     assert stored is not None and stored.wall_id == wall.id
     assert stored.profile == {"role": "parent", "area": "Nexø"}
     # A retry is answered from the stored row, a different text is a conflict.
-    again = _submit(session, remembered)
+    again = submit(session, remembered)
     assert not again.created and again.answer.id == result.answer.id
     with pytest.raises(operations.Conflict):
-        _submit(session, remembered, text="Noget helt andet")
+        submit(session, remembered, text="Noget helt andet")
     with pytest.raises(InvalidInput) as refused:
-        _submit(session, remembered, prompt_id=10**6, client_submission_id="remember-0002")
+        submit(session, remembered, prompt_id=10**6, client_submission_id="remember-0002")
     assert refused.value.code == "invalid_prompt"
-    assert _count(session) == 1
+    assert count_answers(session) == 1
 
 
 def test_a_wall_closed_in_another_process_refuses_answers_within_the_period(
@@ -106,8 +92,8 @@ def test_a_wall_closed_in_another_process_refuses_answers_within_the_period(
     remembered = operations.remembered_wall(session, "lukker")
     assert remembered.has_closed()
     with pytest.raises(WallClosed):
-        _submit(session, remembered)
-    assert _count(session) == 0
+        submit(session, remembered)
+    assert count_answers(session) == 0
 
 
 def test_a_change_committed_in_this_process_is_seen_at_once(
@@ -168,11 +154,11 @@ def test_a_question_deleted_in_another_process_is_refused_not_a_crash(
     with elsewhere.begin() as connection:
         connection.execute(delete(Prompt).where(Prompt.id == gone))
     with pytest.raises(InvalidInput) as refused:
-        _submit(session, remembered, prompt_id=gone)
+        submit(session, remembered, prompt_id=gone)
     assert refused.value.code == "invalid_prompt"
     # The wall was read again; the other question still takes answers.
-    assert _submit(session, remembered, client_submission_id="remember-0009").created
-    assert _count(session) == 1
+    assert submit(session, remembered, client_submission_id="remember-0009").created
+    assert count_answers(session) == 1
 
 
 def test_a_wall_deleted_in_another_process_is_not_found(
@@ -184,8 +170,8 @@ def test_a_wall_deleted_in_another_process_is_not_found(
         connection.execute(delete(Prompt).where(Prompt.wall_id == wall.id))
         connection.execute(delete(Wall).where(Wall.id == wall.id))
     with pytest.raises(NotFound):
-        _submit(session, remembered)
-    assert _count(session) == 0
+        submit(session, remembered)
+    assert count_answers(session) == 0
 
 
 def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str) -> None:
@@ -197,16 +183,16 @@ def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str)
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
-    def submit() -> None:
+    def retry() -> None:
         with sessions() as own:
             try:
                 remembered = operations.remembered_wall(own, "samtidig")
                 start.wait()
-                results.append(_submit(own, remembered, client_submission_id="samtidig-01"))
+                results.append(submit(own, remembered, client_submission_id="samtidig-01"))
             except BaseException as error:  # reported below
                 errors.append(error)
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
+    threads = [threading.Thread(target=retry) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -215,7 +201,7 @@ def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str)
     assert sorted(r.created for r in results) == [False, False, False, True]
     assert len({r.answer.id for r in results}) == 1
     with sessions() as check:
-        assert _count(check) == 1
+        assert count_answers(check) == 1
     engine.dispose()
 
 
@@ -230,7 +216,7 @@ def test_an_answer_from_the_remembered_wall_is_put_under_the_latest_themes(
     run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
     bus_theme = sorted(_memberships(session, run)[ids["bus"][0]])[0]
     remembered = operations.remembered_wall(session, wall.slug)
-    result = _submit(
+    result = submit(
         session,
         remembered,
         text="Bussen kører for sjældent om aftenen",
