@@ -44,9 +44,12 @@ def _schema(app: Flask, prompt_ids: list[int], mode: GenerationMode) -> Any:
     @schema.hook
     def flatmap_body(_context: Any, body: Any) -> st.SearchStrategy[Any]:
         # Half of the generated answers name one of the wall's real prompts, so that the
-        # storing path (201/200/409) is fuzzed too, not only the validation errors.
-        if isinstance(body, dict) and isinstance(body.get("prompt_id"), int):
-            return st.sampled_from([body, {**body, "prompt_id": prompt_ids[0]}])
+        # storing path (201/200/409) is fuzzed too, not only the validation errors. (Any
+        # generated prompt_id: a float such as 55.0 or none at all is as likely as an int;
+        # mapping only ints left some runs with two stored answers in sixty, or none: a flaky test.)
+        if isinstance(body, dict):
+            # (The real prompt first: Hypothesis favours the first choice.)
+            return st.sampled_from([{**body, "prompt_id": prompt_ids[0]}, body])
         return st.just(body)
 
     return schema
