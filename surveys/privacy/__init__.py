@@ -16,12 +16,13 @@ from surveys.privacy.guard import (
     redact,
     utf16_offsets,
 )
-from surveys.privacy.names import lexicon, tokenizer
+from surveys.privacy.names import lexicon, might_name, tokenizer
 
 
 def warm_up() -> None:
     """Load the name lists and the tokenizer now (e.g. at app start) instead of on first use."""
     lexicon()
+    might_name("")
     tokenizer()
 
 

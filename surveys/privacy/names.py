@@ -324,8 +324,42 @@ class _Context:
         return nxt[:2] == ["og", "jeg"]
 
 
+#: A run of letters: what a name or a cue word in the text is made of.
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _longest_run(word: str) -> str:
+    return max(_LETTERS.findall(word), key=len, default=word)
+
+
+@cache
+def _telltales() -> frozenset[str]:
+    """Letter runs at least one of which every text with a name in it contains.
+
+    For each name and each naming cue its longest run of letters ("anne-marie" -> "marie"):
+    a name is flagged only when it is on the lists or follows a cue (see :func:`find_names`).
+    """
+    words = lexicon().names | _NAMING_CUES | {"hedder", "hed", "navn", "navnet"}
+    return frozenset(_longest_run(word) for word in words)
+
+
+def might_name(text: str) -> bool:
+    """False when ``text`` cannot contain a name :func:`find_names` would flag.
+
+    A quick test without the tokenizer: no run of letters in the text is (with or without a
+    possessive "s") one of the :func:`_telltales`. Most answers name nobody and stop here.
+    """
+    telltales = _telltales()
+    for run in set(_LETTERS.findall(text.lower())):
+        if run in telltales or (run[-1] == "s" and run[:-1] in telltales):
+            return True
+    return False
+
+
 def find_names(text: str) -> Iterator[Span]:
     """First names (with directly following surnames) in ``text``; see the module docstring."""
+    if not might_name(text):
+        return
     lex = lexicon()
     doc = tokenizer()(text)
     ctx = _Context(doc)

@@ -7,6 +7,7 @@ import dataclasses
 import datetime
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from surveys.privacy import (
     utf16_offsets,
     warm_up,
 )
+from surveys.privacy import names as names_module
 from surveys.privacy.build_names import parse_nam_dict, select
 from surveys.privacy.evaluation import (
     LabelledAnswer,
@@ -558,3 +560,51 @@ def test_the_guards_tokenizer_keeps_memory_bounded(monkeypatch: pytest.MonkeyPat
         detect_personal_data(f"Ring til Mette på skolen{number} om ordet{number}")
     assert names.tokenizer() is not first
     assert [f.kind for f in detect_personal_data("Min søn Oliver går i 3. klasse")] == ["name"]
+
+
+# --- the quick test before the tokenizer (names.might_name) -------------------------------
+
+_SOME_NAMES = ["Emil", "emma", "Anne-Marie", "İhsan", "Jonas", "Mark", "Sol", "Per", "Ida"]
+_CUES = ["min søn", "datteren", "Fru", "hr.", "jeg hedder", "mit navn er", "mvh", "pædagogen"]
+_WORDS = ["legepladsen", "er", "god", "og", "i", "skolen", "bus", "ven", "vores", "Mette's"]
+_GLUE = [" ", ", ", ". ", "-", "'s ", "’", "/", "\n", "! ", " (6) ", "s ", "@", "🙂", "_"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.sampled_from(_SOME_NAMES + _CUES + _WORDS),
+                st.text(alphabet="abcdeæøåEIMSİ-'’.", min_size=1, max_size=8),
+            ),
+            st.sampled_from(_GLUE),
+        ),
+        max_size=10,
+    )
+)
+def test_the_quick_name_test_never_skips_a_text_with_a_name(pieces: list[tuple[str, str]]):
+    text = "".join(word + glue for word, glue in pieces)
+    if names_module.might_name(text):
+        return
+    with mock.patch.object(names_module, "might_name", return_value=True):
+        assert list(names_module.find_names(text)) == []
+
+
+def test_the_quick_name_test_spares_the_tokenizer_for_most_answers():
+    plain = "Flere bænke og mere skygge ved legepladsen, og en bus der kører om aftenen."
+    assert not names_module.might_name(plain)
+    with mock.patch.object(names_module, "tokenizer", side_effect=AssertionError("tokenized")):
+        assert detect_personal_data(plain) == []
+    for text in ("Min søn Emil er 7", "jeg hedder Zorbax", "Anne-Maries mor", "İhsan kom"):
+        assert names_module.might_name(text), text
+    assert [f.text for f in detect_personal_data("jeg hedder Zorbax")] == ["Zorbax"]
+
+
+def test_the_quick_name_test_agrees_on_every_labelled_answer():
+    answers = [*load_labelled(DEV), *load_labelled(HELDOUT)]
+    assert len(answers) > 100
+    for answer in answers:
+        if not names_module.might_name(answer.text):
+            with mock.patch.object(names_module, "might_name", return_value=True):
+                assert list(names_module.find_names(answer.text)) == [], answer.text
