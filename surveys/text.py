@@ -23,6 +23,8 @@ _INVISIBLE = dict.fromkeys(
     ],
     None,
 )
+#: Control characters (Unicode category Cc) but tab and line feed, and lone surrogates (Cs).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 _SPACES = re.compile(r"[^\S\n]+")
 
@@ -34,9 +36,7 @@ def normalise_answer(text: str) -> str:
     single space; leading and trailing whitespace is removed.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
+    text = _CONTROLS.sub("", text)
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     # NFC last: removing an invisible character can bring a letter and its accent together.
     return unicodedata.normalize("NFC", _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip())

@@ -45,3 +45,16 @@ def test_result_has_no_controls_or_outer_whitespace(text: str) -> None:
 @given(st.text(alphabet=st.characters(categories=["L", "N", "So"]), min_size=1))
 def test_visible_text_is_never_lost(text: str) -> None:
     assert normalise_answer(text) == unicodedata.normalize("NFC", text)
+
+
+def test_every_control_character_and_lone_surrogate_is_removed_and_nothing_else():
+    controls = {
+        ch
+        for ch in map(chr, range(0x110000))
+        if ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs")
+    }
+    assert len(controls) == 65 - 2 + 2048
+    # (a carriage return is a line break first)
+    assert normalise_answer("a" + "".join(sorted(controls - {"\r"})) + "b") == "ab"
+    kept = "\t".join(chr(c) for c in (0x41, 0xA0 + 1, 0x200C, 0x200D, 0x1F600, 0xE000, 0x10FFFD))
+    assert normalise_answer(kept) == unicodedata.normalize("NFC", kept.replace("\t", " "))
