@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import IntegrityError, UnboundExecutionError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from . import queries
 from .errors import N_, Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
@@ -385,7 +385,8 @@ def submit_answer(
     # constraint and is answered from the stored row. Nothing is expired by this commit, so
     # the caller can read the answer and the wall without reloading them.
     try:
-        existing = add_once(session, answer, _commit_keeping_state)
+        with _write_turn(session):
+            existing = add_once(session, answer, _commit_keeping_state)
     except IntegrityError:
         if not isinstance(wall, WallSnapshot):
             raise
@@ -428,15 +429,34 @@ def _assign_themes(session: Session, answer: Answer, campaign_id: int) -> None:
         assign_on_arrival(session, answer)
 
 
-def add_once(session: Session, answer: Answer, write: Callable[[Session], None]) -> Answer | None:
-    """Add a new answer and ``write`` (flush or commit); None when it was stored.
+#: Every column of an answer but its id, in table order.
+_ANSWER_COLUMNS = tuple(column.key for column in Answer.__table__.columns if column.key != "id")
+#: One INSERT, compiled once: the ORM's unit of work costs about as much again as the
+#: statement itself for a single row, and answering is the hot write path.
+_INSERT_ANSWER = Answer.__table__.insert()
 
-    When the wall already holds an answer with the same ``client_submission_id`` (a retry,
-    or a concurrent duplicate losing the race on the unique constraint) the session is rolled
-    back and that stored answer is returned instead.
+
+def add_once(session: Session, answer: Answer, write: Callable[[Session], None]) -> Answer | None:
+    """Insert a new answer and ``write`` (flush or commit); None when it was stored.
+
+    ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards it is
+    in the session as if loaded (its id assigned, nothing pending). When the wall already holds
+    an answer with the same ``client_submission_id`` (a retry, or a concurrent duplicate
+    losing the race on the unique constraint) the session is rolled back and that stored
+    answer is returned instead.
     """
-    session.add(answer)
+    row = {key: getattr(answer, key) for key in _ANSWER_COLUMNS}
+    unset = [key for key in ("created_at", "status", "pii_findings") if row[key] is None]
+    if unset:  # a programming error: the table's defaults would not show on the object
+        raise ValueError(f"add_once needs {', '.join(unset)} set on the answer")
+    for key in _ANSWER_COLUMNS:
+        if key not in answer.__dict__:  # None, and known to be None (not reloaded later)
+            setattr(answer, key, None)
     try:
+        result = session.execute(_INSERT_ANSWER, row)
+        answer.id = result.inserted_primary_key[0]
+        make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
+        session.add(answer)
         write(session)
     except IntegrityError:
         session.rollback()
@@ -455,16 +475,22 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
 _SQLITE_WRITES = threading.Lock()
 
 
+@contextmanager
+def _write_turn(session: Session) -> Iterator[None]:
+    """On SQLite, wait for this process's turn to write (from the INSERT to the commit)."""
+    if session.get_bind().dialect.name == "sqlite":
+        with _SQLITE_WRITES:
+            yield
+    else:
+        yield
+
+
 def _commit_keeping_state(session: Session) -> None:
     """Commit without expiring loaded objects (their state is what was just written)."""
     expire = session.expire_on_commit
     session.expire_on_commit = False
     try:
-        if session.get_bind().dialect.name == "sqlite":
-            with _SQLITE_WRITES:
-                session.commit()
-        else:
-            session.commit()
+        session.commit()
     finally:
         session.expire_on_commit = expire
 

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from surveys import operations
@@ -27,6 +28,38 @@ def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) ->
     assert stored.channel is Channel.WEB
     assert stored.profile == {"role": "parent", "area": "Nexø"}
     assert stored.created_at.tzinfo is not None
+
+
+def test_a_new_answer_is_one_insert_and_the_returned_object_is_complete(
+    session: Session,
+) -> None:
+    wall = make_wall(session, moderation=Moderation.POST)
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = submit(session, wall, profile={"role": "parent"}).answer
+        assert [s for s in statements if s not in ("SELECT",)] == ["INSERT"]
+        statements.clear()
+        # Every column is known on the returned object: reading it asks the database nothing.
+        values = {column.key: getattr(answer, column.key) for column in Answer.__table__.columns}
+        assert statements == []
+        assert not session.new and not session.dirty and answer in session
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert values["id"] == answer.id and values["role"] == "parent"
+    assert values["status"] is AnswerStatus.APPROVED and values["pii_findings"] == []
+    assert values["moderated_at"] is None and values["place"] is None
+    session.expire_all()
+    stored = session.get(Answer, answer.id)
+    assert {column.key: getattr(stored, column.key) for column in Answer.__table__.columns} == (
+        values
+    )
+    assert stored.wall.id == wall.id and stored.prompt.id == wall.prompts[0].id
 
 
 def test_post_moderated_wall_publishes_at_once(session: Session) -> None:
