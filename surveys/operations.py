@@ -6,6 +6,8 @@ Each service takes a session, validates, writes and commits; it raises a
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import threading
 import time
@@ -453,7 +455,7 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
         if key not in answer.__dict__:  # None, and known to be None (not reloaded later)
             setattr(answer, key, None)
     try:
-        result = session.execute(_INSERT_ANSWER, row)
+        result = session.connection().execute(_INSERT_ANSWER, row)
         answer.id = result.inserted_primary_key[0]
         make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
         session.add(answer)
@@ -470,19 +472,44 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
 
 
 #: SQLite lets one connection write at a time and makes the others sleep and retry (in steps
-#: of up to 100 ms). Threads of one process queue here instead, so a burst of answers waits
-#: in order rather than in sleeps; only other processes still meet SQLite's busy handler.
+#: of 1, 2, 5, 10 ... up to 100 ms). Writers of answers take turns instead: the threads of a
+#: process on this lock, the processes on an advisory lock on a file beside the database
+#: (``<database>-writers``), which the kernel hands to the next waiter at once.
 _SQLITE_WRITES = threading.Lock()
+#: (pid, database path) -> the open lock file of this process.
+_WRITER_FILES: dict[tuple[int, str], int] = {}
+
+
+def _writers_file(path: str) -> int | None:
+    key = (os.getpid(), path)  # a forked worker opens its own (a shared one would not exclude)
+    descriptor = _WRITER_FILES.get(key)
+    if descriptor is None:
+        try:
+            descriptor = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:  # a read-only folder: SQLite's own waiting still keeps writes apart
+            return None
+        _WRITER_FILES[key] = descriptor
+    return descriptor
 
 
 @contextmanager
 def _write_turn(session: Session) -> Iterator[None]:
-    """On SQLite, wait for this process's turn to write (from the INSERT to the commit)."""
-    if session.get_bind().dialect.name == "sqlite":
-        with _SQLITE_WRITES:
-            yield
-    else:
+    """On SQLite, wait for this writer's turn (from the INSERT to the commit)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
         yield
+        return
+    path = bind.engine.url.database
+    with _SQLITE_WRITES:
+        descriptor = _writers_file(path) if path and path != ":memory:" else None
+        if descriptor is None:
+            yield
+            return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 def _commit_keeping_state(session: Session) -> None:

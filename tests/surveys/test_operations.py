@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from surveys import operations
@@ -132,6 +135,59 @@ def test_concurrent_retries_store_exactly_one(database_url: str, session: Sessio
     engine.dispose()
     assert errors == []
     assert len(ids) == 8 and len(set(ids)) == 1
+    assert count_answers(session) == 1
+
+
+def _answer_in_thread(session: Session, wall_id: int, number: int) -> threading.Event:
+    """Submit an answer on another connection in a thread; the event is set when it is stored."""
+    from surveys.models import Wall
+
+    done = threading.Event()
+    factory = make_session_factory(session.get_bind())
+
+    def worker() -> None:
+        with factory() as own:
+            wall = own.get(Wall, wall_id)
+            submit(own, wall, client_submission_id=f"turns-{number:04d}")
+            done.set()
+
+    threading.Thread(target=worker, daemon=True).start()
+    return done
+
+
+def test_sqlite_answer_writers_of_all_processes_take_turns_on_a_lock_file(
+    database_url: str, session: Session
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only: PostgreSQL has row locks")
+    wall = make_wall(session)
+    lock_file = f"{make_url(database_url).database}-writers"
+    descriptor = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # as another gunicorn worker in its turn
+        done = _answer_in_thread(session, wall.id, 1)
+        assert not done.wait(0.5), "wrote while another process had the turn"
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        assert done.wait(10)
+    finally:
+        os.close(descriptor)
+    assert count_answers(session) == 1
+
+
+def test_answers_are_stored_when_the_lock_file_cannot_be_made(
+    database_url: str, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = make_wall(session)
+    real_open = os.open
+
+    def refuse(path: str, *args: object) -> int:
+        if str(path).endswith("-writers"):
+            raise PermissionError(path)
+        return real_open(path, *args)
+
+    monkeypatch.setattr(operations, "_WRITER_FILES", {})
+    monkeypatch.setattr(operations.os, "open", refuse)
+    assert _answer_in_thread(session, wall.id, 2).wait(10)
     assert count_answers(session) == 1
 
 
