@@ -343,15 +343,36 @@ def _telltales() -> frozenset[str]:
     return frozenset(_longest_run(word) for word in words)
 
 
+@cache
+def _cue_runs() -> frozenset[str]:
+    """Words that can make an ambiguous name in lower case a name (see :meth:`_Context.pre_cue`)."""
+    return frozenset(_PRE_CUES | {"navn", "navnet"})
+
+
 def might_name(text: str) -> bool:
     """False when ``text`` cannot contain a name :func:`find_names` would flag.
 
     A quick test without the tokenizer: no run of letters in the text is (with or without a
-    possessive "s") one of the :func:`_telltales`. Most answers name nobody and stop here.
+    possessive "s") one of the :func:`_telltales`. An ambiguous name written in lower case or
+    capitals ("ville", "andre", "tage") only counts when a cue word that could introduce it is
+    in the text too (and no hyphen could join it into a longer name). Most answers name
+    nobody and stop here.
     """
     telltales = _telltales()
-    for run in set(_LETTERS.findall(text.lower())):
-        if run in telltales or (run[-1] == "s" and run[:-1] in telltales):
+    ambiguous = lexicon().ambiguous
+    cue: bool | None = None
+    for run in set(_LETTERS.findall(text)):
+        for low in _LETTERS.findall(run.lower()):  # "İhsan" lowers to "i̇hsan": two runs
+            if low not in telltales:
+                if not (low[-1] == "s" and low[:-1] in telltales):
+                    continue
+                low = low[:-1]
+            if low in ambiguous and (run.islower() or run.isupper()) and "-" not in text:
+                if cue is None:
+                    cues = _cue_runs()
+                    cue = any(other.lower() in cues for other in _LETTERS.findall(text))
+                if not cue:
+                    continue
             return True
     return False
 

@@ -565,6 +565,7 @@ def test_the_guards_tokenizer_keeps_memory_bounded(monkeypatch: pytest.MonkeyPat
 # --- the quick test before the tokenizer (names.might_name) -------------------------------
 
 _SOME_NAMES = ["Emil", "emma", "Anne-Marie", "İhsan", "Jonas", "Mark", "Sol", "Per", "Ida"]
+_AMBIGUOUS = ["ville", "andre", "tage", "mark", "sol", "VILLE", "per", "bo"]  # also words
 _CUES = ["min søn", "datteren", "Fru", "hr.", "jeg hedder", "mit navn er", "mvh", "pædagogen"]
 _WORDS = ["legepladsen", "er", "god", "og", "i", "skolen", "bus", "ven", "vores", "Mette's"]
 _GLUE = [" ", ", ", ". ", "-", "'s ", "’", "/", "\n", "! ", " (6) ", "s ", "@", "🙂", "_"]
@@ -575,7 +576,7 @@ _GLUE = [" ", ", ", ". ", "-", "'s ", "’", "/", "\n", "! ", " (6) ", "s ", "@"
     st.lists(
         st.tuples(
             st.one_of(
-                st.sampled_from(_SOME_NAMES + _CUES + _WORDS),
+                st.sampled_from(_SOME_NAMES + _AMBIGUOUS + _CUES + _WORDS),
                 st.text(alphabet="abcdeæøåEIMSİ-'’.", min_size=1, max_size=8),
             ),
             st.sampled_from(_GLUE),
@@ -598,6 +599,12 @@ def test_the_quick_name_test_spares_the_tokenizer_for_most_answers():
         assert detect_personal_data(plain) == []
     for text in ("Min søn Emil er 7", "jeg hedder Zorbax", "Anne-Maries mor", "İhsan kom"):
         assert names_module.might_name(text), text
+    # Ambiguous names in lower case are names only after a cue word ("min søn mark").
+    assert not names_module.might_name("vi ville gerne have at andre kunne tage med")
+    assert names_module.might_name("vi ville gerne have at sønnen ville med")
+    assert [f.text for f in detect_personal_data("hilsen mark og min søn mark")] == ["mark"] * 2
+    # Joined by a hyphen they are one name that is not ambiguous: a weak cue is enough.
+    assert [f.text for f in detect_personal_data("ham ville-andre")] == ["ville-andre"]
     assert [f.text for f in detect_personal_data("jeg hedder Zorbax")] == ["Zorbax"]
 
 
