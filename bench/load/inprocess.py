@@ -46,7 +46,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-from run import HIGH_LIMIT, SLUG, prepare_database  # noqa: E402  (bench/load/run.py)
+from run import ANSWER_SLUG, HIGH_LIMIT, SLUG, prepare_database  # noqa: E402  (bench/load/run.py)
 
 ROUTES = ("a", "b", "c")
 NAMES = {"a": "(a) GET /healthz", "b": f"(b) GET /w/{SLUG}", "c": "(c) POST answers"}
@@ -124,7 +124,9 @@ def wsgi_calls(app: Any, prompt_id: int, tag: str) -> dict[str, Callable[[], int
 
     healthz = prepared("GET", "/healthz")
     wall_page = prepared("GET", f"/w/{SLUG}")
-    answers = prepared("POST", f"/api/v1/walls/{SLUG}/answers", content_type="application/json")
+    answers = prepared(
+        "POST", f"/api/v1/walls/{ANSWER_SLUG}/answers", content_type="application/json"
+    )
     counter = iter(range(10**9))
     prefix = f"ip{tag}{uuid.uuid4().hex[:6]}"
 
@@ -159,7 +161,7 @@ def route_calls(app: Any, prompt_id: int, tag: str) -> dict[str, Callable[[], in
         number = next(counter)
         submission = f"{prefix}-{number}"
         return client.post(
-            f"/api/v1/walls/{SLUG}/answers",
+            f"/api/v1/walls/{ANSWER_SLUG}/answers",
             json={
                 "prompt_id": prompt_id,
                 "text": f"{TEXTS[number % len(TEXTS)]} ({submission})",

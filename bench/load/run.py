@@ -1,7 +1,9 @@
 """Load benchmark: the app as in production (gunicorn + gunicorn.conf.py) driven by wrk.
 
 For each database (SQLite, PostgreSQL) it migrates a fresh database, adds a wall with 300
-approved notes, starts gunicorn on loopback and runs wrk for a fixed time against:
+approved notes, starts gunicorn on loopback and runs wrk for a fixed time (``--duration``
+seconds per route, in ``--rounds`` turns of (a), (b), (c), so that a slow minute of a shared
+machine weighs on every route alike) against:
 
   (a) GET /healthz                       the minimal route of the same stack (the ceiling)
   (b) GET /w/<slug>                       the wall page with 300 approved notes
@@ -17,7 +19,7 @@ Run from the repository root (installs Debian's wrk when missing; PostgreSQL com
 scripts/pg-test-server):
 
     .venv/bin/python bench/load/run.py [--db sqlite|postgresql|both] [--duration 15]
-        [--connections 16] [--live] [--json results.json]
+        [--rounds 3] [--connections 16] [--live] [--json results.json]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,8 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 SLUG = "belastning"
+#: The wall (c) answers (and the live viewers watch); (b) reads SLUG.
+ANSWER_SLUG = "belastning-svar"
 NOTES = 300
 PG_PORT = int(os.environ.get("LOAD_PG_PORT", "54391"))
 #: Limits far above the load, so the rate limiter's cost is measured but it never refuses.
@@ -165,6 +170,18 @@ def prepare_database(url: str) -> int:
             ],
         )
         session.add(wall)
+        # (c) answers another wall of the campaign, so that (b) reads 300 notes in every round.
+        answers_wall = Wall(
+            campaign_id=campaign.id,
+            slug=ANSWER_SLUG,
+            title="Det gode børneliv (svar)",
+            audience=Audience.PARENTS,
+            moderation=Moderation.POST,
+            profile_questions=["role", "age_group", "area"],
+            areas=["Rønne", "Nexø"],
+            prompts=[Prompt(position=0, text="Hvad er det gode børneliv her?")],
+        )
+        session.add(answers_wall)
         session.flush()
         for number in range(NOTES):
             session.add(
@@ -178,7 +195,7 @@ def prepare_database(url: str) -> int:
                 )
             )
         session.commit()
-        prompt_id = wall.prompts[0].id
+        prompt_id = answers_wall.prompts[0].id
     engine.dispose()
     return prompt_id
 
@@ -266,6 +283,22 @@ def wrk(
     )
 
 
+def merged(runs: list[Run]) -> Run:
+    """Rounds of one route as one run: requests over time summed, the median p50, and the
+    worst p90, p99 and maximum of any round (percentiles of rounds cannot be combined)."""
+    return Run(
+        name=runs[0].name,
+        requests=sum(r.requests for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p90_ms=max(r.p90_ms for r in runs),
+        p99_ms=max(r.p99_ms for r in runs),
+        max_ms=max(r.max_ms for r in runs),
+        socket_errors=sum(r.socket_errors for r in runs),
+        status_errors=sum(r.status_errors for r in runs),
+    )
+
+
 def count_answers(url: str, prefix: str) -> dict[str, int]:
     """Rows per client_submission_id among the benchmark's answers."""
     from sqlalchemy import func, select
@@ -332,27 +365,43 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
         prefix = f"load{uuid.uuid4().hex[:6]}"
         logs = workdir / f"confirmed-{database}"
         logs.mkdir()
-        result.runs["a"] = wrk(binary, "(a) GET /healthz", base + "/healthz", args)
-        result.runs["b"] = wrk(binary, f"(b) GET /w/{SLUG}", base + f"/w/{SLUG}", args)
-        result.runs["c"] = wrk(
-            binary,
-            "(c) POST answers",
-            base + f"/api/v1/walls/{SLUG}/answers",
-            args,
-            script="post_answers.lua",
-            script_args=(prefix, str(prompt_id), str(logs)),
-        )
+        # (a), (b), (c) in turn, ``--rounds`` times, each for its share of ``--duration``: a
+        # slower minute of this shared machine then weighs on every route alike.
+        rounds: dict[str, list[Run]] = {"a": [], "b": [], "c": []}
+        seconds = max(1.0, args.duration / args.rounds)
+        for number in range(args.rounds):
+            rounds["a"].append(
+                wrk(binary, "(a) GET /healthz", base + "/healthz", args, duration=seconds)
+            )
+            rounds["b"].append(
+                wrk(binary, f"(b) GET /w/{SLUG}", base + f"/w/{SLUG}", args, duration=seconds)
+            )
+            round_logs = logs / f"round-{number}"
+            round_logs.mkdir()
+            rounds["c"].append(
+                wrk(
+                    binary,
+                    "(c) POST answers",
+                    base + f"/api/v1/walls/{ANSWER_SLUG}/answers",
+                    args,
+                    script="post_answers.lua",
+                    script_args=(f"{prefix}-r{number}", str(prompt_id), str(round_logs)),
+                    duration=seconds,
+                )
+            )
+        for key, runs in rounds.items():
+            result.runs[key] = merged(runs)
         time.sleep(1)  # let requests still in flight finish
         confirmed = [
             line
-            for log in logs.glob("confirmed-*.txt")
+            for log in logs.glob("*/confirmed-*.txt")
             for line in log.read_text().splitlines()
             if line.strip()
         ]
         result.refused = dict(
             Counter(
                 line.strip()
-                for log in logs.glob("refused-*.txt")
+                for log in logs.glob("*/refused-*.txt")
                 for line in log.read_text().splitlines()
                 if line.strip()
             )
@@ -365,7 +414,7 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
         if args.live:
             from live import live_viewers  # bench/load/live.py
 
-            with live_viewers(base, SLUG, args.viewers) as viewers:
+            with live_viewers(base, ANSWER_SLUG, args.viewers) as viewers:
                 time.sleep(3)
                 result.runs["a_live"] = wrk(binary, "(a) with viewers", base + "/healthz", args)
                 result.runs["b_live"] = wrk(binary, "(b) with viewers", base + f"/w/{SLUG}", args)
@@ -374,7 +423,7 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
                 result.runs["c_live"] = wrk(
                     binary,
                     "(c) with viewers",
-                    base + f"/api/v1/walls/{SLUG}/answers",
+                    base + f"/api/v1/walls/{ANSWER_SLUG}/answers",
                     args,
                     script="post_answers.lua",
                     script_args=(prefix + "live", str(prompt_id), str(live_logs)),
@@ -391,7 +440,8 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
 def report(results: list[Result], args: argparse.Namespace) -> str:
     """The figures as Markdown."""
     lines = [
-        f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn "
+        f"wrk -t{args.threads} -c{args.connections}, {args.duration} s per route in "
+        f"{args.rounds} rounds of (a), (b), (c), gunicorn "
         f"gunicorn.conf.py ({os.cpu_count()} cores), {NOTES} approved notes on the wall.",
         "",
         "| database | run | req/s | p50 ms | p99 ms | max ms | errors | ratio to (a) |",
@@ -451,7 +501,10 @@ def verdict(results: list[Result]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per run")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per route")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="(a), (b), (c) in turn, this many times"
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--live", action="store_true", help="also measure with live viewers")
