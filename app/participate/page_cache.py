@@ -21,12 +21,16 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from surveys.models import Wall
 from surveys.operations import WallSnapshot
 
 TTL_SECONDS = 30.0
+#: How long a visitor waits for another thread rendering the same page before rendering it.
+RENDER_WAIT_SECONDS = 5.0
 MAX_ENTRIES = 256
 CSRF_MARK = "\x00csrf\x00"
 SUBMISSION_MARK = "\x00sid\x00"
@@ -59,6 +63,31 @@ class PageCache:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._pages: OrderedDict[Hashable, tuple[float, str]] = OrderedDict()
+        #: key -> [lock held by the thread rendering that page, threads using the lock]
+        self._renderers: dict[Hashable, list[Any]] = {}
+
+    @contextmanager
+    def rendering(self, key: Hashable, wait: float = RENDER_WAIT_SECONDS) -> Iterator[None]:
+        """One thread renders a missing page; the others asking for it meanwhile wait here
+        (at most ``wait`` seconds) and then find it cached.
+
+        Without this, every visitor arriving while a page is missing (it expired, or a new
+        note changed the data version) renders it at once: under load a dozen renders of the
+        same page in one process, and all of them late.
+        """
+        with self._lock:
+            entry = self._renderers.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        acquired = entry[0].acquire(timeout=wait)
+        try:
+            yield
+        finally:
+            if acquired:
+                entry[0].release()
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._renderers[key]
 
     def get(self, key: Hashable) -> str | None:
         """The cached page for ``key`` (with markers), or None."""

@@ -150,8 +150,12 @@ def _render_wall(
     cache = _page_cache()
     marked = cache.get(key)
     if marked is None:
-        html = _wall_template(wall, form, _wall_notes(wall, page), set(), page, closed_message)
-        marked = cache.put(key, html, generate_csrf(), submission_id)
+        with cache.rendering(key):
+            marked = cache.get(key)  # rendered by another visitor while this one waited
+            if marked is None:
+                notes = _wall_notes(wall, page)
+                html = _wall_template(wall, form, notes, set(), page, closed_message)
+                marked = cache.put(key, html, generate_csrf(), submission_id)
     return _filled_page(marked, wall.id, submission_id), status
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -208,3 +210,60 @@ def test_entries_expire_and_the_cache_is_bounded() -> None:
     cache.put("b", "b", "token", "sid")
     cache.put("c", "c", "token", "sid")
     assert cache.get("a") is None and cache.get("c") == "c" and len(cache) == 2
+
+
+def test_visitors_arriving_while_a_page_is_rendered_wait_for_that_render(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.participate import views
+
+    wall = make_wall(session, moderation=Moderation.POST)
+    make_answer(session, wall, "Flere bænke ved søen")
+    real = views._wall_template
+    renders: list[int] = []
+
+    def slow_render(*args: object, **kwargs: object) -> str:
+        renders.append(threading.get_ident())
+        time.sleep(0.3)  # long enough for every visitor below to arrive meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(views, "_wall_template", slow_render)
+    barrier = threading.Barrier(6)
+    pages: list[str] = []
+
+    def visit() -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.get(f"/w/{wall.slug}")
+        assert response.status_code == 200
+        pages.append(response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=visit) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(pages) == 6 and all("Flere bænke ved søen" in page for page in pages)
+    assert len(renders) == 1
+    assert _cache(app)._renderers == {}
+
+
+def test_a_visitor_waits_for_another_render_only_so_long() -> None:
+    cache = PageCache()
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_renderer() -> None:
+        with cache.rendering("page"):
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=slow_renderer)
+    thread.start()
+    assert holding.wait(10)
+    started = time.monotonic()
+    with cache.rendering("page", wait=0.2):  # gives up waiting and renders itself
+        waited = time.monotonic() - started
+    release.set()
+    thread.join(10)
+    assert 0.15 < waited < 5
+    assert cache._renderers == {}
