@@ -11,7 +11,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData
 from sqlalchemy.orm import Session, sessionmaker
 
-from surveys.db import make_engine, make_session_factory
+from surveys.db import is_postgresql, make_engine, make_session_factory
 from surveys.models import Base
 
 
@@ -32,7 +32,13 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         """Create the engine from ``DATABASE_URL`` and close sessions on teardown."""
-        engine = make_engine(app.config["DATABASE_URL"], **app.config["DATABASE_ENGINE_OPTIONS"])
+        options = dict(app.config["DATABASE_ENGINE_OPTIONS"])
+        if is_postgresql(app.config["DATABASE_URL"]):
+            # A connection opened per request beyond the pool costs PostgreSQL a new backend
+            # process: under load, hundreds a second and second-long stalls. Keep them.
+            options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
+            options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
+        engine = make_engine(app.config["DATABASE_URL"], **options)
         app.extensions["stemmer.db"] = _DatabaseState(engine, make_session_factory(engine))
         app.teardown_appcontext(self._close_session)
 

@@ -21,6 +21,11 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def is_postgresql(url: str) -> bool:
+    """Whether the URL names a PostgreSQL database (in any of the accepted forms)."""
+    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

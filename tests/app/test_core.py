@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import instance_secret_key, load_config
+from surveys.db import is_postgresql
 
 
 def test_healthz_ok(client: FlaskClient) -> None:
@@ -75,3 +77,18 @@ def test_unknown_page_is_friendly_danish_404(client: FlaskClient) -> None:
     response = client.get("/findes/ikke")
     assert response.status_code == 404
     assert "Vi kunne ikke finde siden." in response.get_data(as_text=True)
+
+
+def test_postgresql_keeps_a_pool_of_connections_per_process(
+    make_app: Callable[..., Flask], database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = make_app().extensions["stemmer.db"].engine.pool
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "7")
+    from_env = make_app().extensions["stemmer.db"].engine.pool
+    if not is_postgresql(database_url):  # SQLite: SQLAlchemy's own pool for files
+        assert from_env.size() == pool.size()
+        return
+    assert (pool.size(), pool._max_overflow) == (10, 10)
+    assert (from_env.size(), from_env._max_overflow) == (3, 7)
+    assert is_postgresql("postgres://u@h/db") and not is_postgresql("sqlite:///x.db")
