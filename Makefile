@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install system-deps run dev test test-fast test-pg lint i18n translations check-migrations clean
+.PHONY: install system-deps run dev test test-fast test-pg lint audit i18n translations check-migrations clean
 
 # System packages from Debian: headless Chromium for the browser tests; Pango and fonts for
 # the report's PDF (WeasyPrint); poppler-utils (pdftoppm, pdftotext) to look at PDFs. Needs
@@ -66,6 +66,11 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app surveys tests
+
+# pip-audit over the installed packages; skipped with a message where no vulnerability data
+# can be reached (AUDIT_REQUIRED=1 makes that an error).
+audit: install
+	scripts/audit
 
 i18n: install
 	$(BIN)/flask translate extract
