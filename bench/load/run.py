@@ -156,32 +156,25 @@ def prepare_database(url: str) -> int:
         campaign = Campaign(organisation_id=organisation.id, slug="bench", title="Belastning")
         session.add(campaign)
         session.flush()
-        wall = Wall(
-            campaign_id=campaign.id,
-            slug=SLUG,
-            title="Det gode børneliv",
-            audience=Audience.PARENTS,
-            moderation=Moderation.POST,
-            profile_questions=["role", "age_group", "area"],
-            areas=["Rønne", "Nexø"],
-            prompts=[
-                Prompt(position=0, text="Hvad er det gode børneliv her?"),
-                Prompt(position=1, text="Hvad skal der gøres mere af?"),
-            ],
-        )
-        session.add(wall)
+
+        def bench_wall(slug: str, title: str, questions: list[str]) -> Wall:
+            wall = Wall(
+                campaign_id=campaign.id,
+                slug=slug,
+                title=title,
+                audience=Audience.PARENTS,
+                moderation=Moderation.POST,
+                profile_questions=["role", "age_group", "area"],
+                areas=["Rønne", "Nexø"],
+                prompts=[Prompt(position=n, text=q) for n, q in enumerate(questions)],
+            )
+            session.add(wall)
+            return wall
+
+        question = "Hvad er det gode børneliv her?"
+        wall = bench_wall(SLUG, "Det gode børneliv", [question, "Hvad skal der gøres mere af?"])
         # (c) answers another wall of the campaign, so that (b) reads 300 notes in every round.
-        answers_wall = Wall(
-            campaign_id=campaign.id,
-            slug=ANSWER_SLUG,
-            title="Det gode børneliv (svar)",
-            audience=Audience.PARENTS,
-            moderation=Moderation.POST,
-            profile_questions=["role", "age_group", "area"],
-            areas=["Rønne", "Nexø"],
-            prompts=[Prompt(position=0, text="Hvad er det gode børneliv her?")],
-        )
-        session.add(answers_wall)
+        answers_wall = bench_wall(ANSWER_SLUG, "Det gode børneliv (svar)", [question])
         session.flush()
         for number in range(NOTES):
             session.add(
