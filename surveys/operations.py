@@ -478,12 +478,21 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
 _SQLITE_WRITES = threading.Lock()
 #: (pid, database path) -> the open lock file of this process.
 _WRITER_FILES: dict[tuple[int, str], int] = {}
+#: Lock files kept open at most (a process normally writes one database; tests use many).
+MAX_WRITER_FILES = 16
 
 
 def _writers_file(path: str) -> int | None:
+    """The lock file of this database, opened once per process (call with _SQLITE_WRITES)."""
     key = (os.getpid(), path)  # a forked worker opens its own (a shared one would not exclude)
     descriptor = _WRITER_FILES.get(key)
     if descriptor is None:
+        if len(_WRITER_FILES) >= MAX_WRITER_FILES:
+            # Safe to close: this process holds no turn outside _SQLITE_WRITES, held here.
+            for old in _WRITER_FILES.values():
+                with suppress(OSError):
+                    os.close(old)
+            _WRITER_FILES.clear()
         try:
             descriptor = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError:  # a read-only folder: SQLite's own waiting still keeps writes apart

@@ -6,6 +6,7 @@ import fcntl
 import os
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from surveys import operations
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
-from surveys.models import Answer, AnswerStatus, Channel, Moderation, StaffRole, utcnow
+from surveys.models import Answer, AnswerStatus, Base, Channel, Moderation, StaffRole, utcnow
 from surveys.passwords import verify_password
 from tests.factories import count_answers, make_answer, make_organisation, make_wall, submit
 
@@ -363,3 +364,20 @@ def test_kiosk_device_is_recorded_and_must_belong_to_wall(session: Session) -> N
     revoke_device(session, device)
     with pytest.raises(InvalidInput):
         submit(session, wall, device=device, client_submission_id="abcdefgh-0004")
+
+
+def test_a_process_keeps_few_lock_files_open_however_many_databases_it_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operations, "_WRITER_FILES", {})
+    for number in range(operations.MAX_WRITER_FILES + 5):
+        engine = make_engine(f"sqlite:///{tmp_path / f'db{number}.sqlite'}")
+        Base.metadata.create_all(engine)
+        with make_session_factory(engine)() as own:
+            wall = make_wall(own, f"vaeg-{number}")
+            submit(own, wall)
+            assert count_answers(own) == 1
+        engine.dispose()
+    assert 1 <= len(operations._WRITER_FILES) <= operations.MAX_WRITER_FILES
+    open_files = {int(fd) for fd in os.listdir("/proc/self/fd")}
+    assert set(operations._WRITER_FILES.values()) <= open_files
