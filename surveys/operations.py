@@ -433,6 +433,12 @@ def _assign_themes(session: Session, answer: Answer, campaign_id: int) -> None:
 
 #: Every column of an answer but its id, in table order.
 _ANSWER_COLUMNS = tuple(column.key for column in Answer.__table__.columns if column.key != "id")
+#: Columns with a default: the caller sets them (the INSERT below names every column).
+_DEFAULTED_COLUMNS = tuple(
+    column.key
+    for column in Answer.__table__.columns
+    if column.key != "id" and (column.default is not None or column.server_default is not None)
+)
 #: One INSERT, compiled once: the ORM's unit of work costs about as much again as the
 #: statement itself for a single row, and answering is the hot write path.
 _INSERT_ANSWER = Answer.__table__.insert()
@@ -448,8 +454,8 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
     answer is returned instead.
     """
     row = {key: getattr(answer, key) for key in _ANSWER_COLUMNS}
-    unset = [key for key in ("created_at", "status", "pii_findings") if row[key] is None]
-    if unset:  # a programming error: the table's defaults would not show on the object
+    unset = [key for key in _DEFAULTED_COLUMNS if row[key] is None]
+    if unset:  # a programming error: the INSERT names every column, so no default applies
         raise ValueError(f"add_once needs {', '.join(unset)} set on the answer")
     for key in _ANSWER_COLUMNS:
         if key not in answer.__dict__:  # None, and known to be None (not reloaded later)

@@ -381,3 +381,19 @@ def test_a_process_keeps_few_lock_files_open_however_many_databases_it_writes(
     assert 1 <= len(operations._WRITER_FILES) <= operations.MAX_WRITER_FILES
     open_files = {int(fd) for fd in os.listdir("/proc/self/fd")}
     assert set(operations._WRITER_FILES.values()) <= open_files
+
+
+def test_add_once_refuses_an_answer_without_the_values_the_table_would_default(
+    session: Session,
+) -> None:
+    wall = make_wall(session)
+    answer = Answer(
+        wall_id=wall.id,
+        prompt_id=wall.prompts[0].id,
+        text="Flere bænke",
+        channel=Channel.WEB,
+        client_submission_id="defaults-0001",
+    )
+    with pytest.raises(ValueError, match="created_at, status, pii_findings"):
+        operations.add_once(session, answer, Session.flush)
+    assert count_answers(session) == 0
