@@ -408,7 +408,9 @@ def submit_answer(
         )
     if existing is not None:
         return _replay(existing, prompt_id, cleaned)
-    _assign_themes(session, answer, wall.campaign_id)
+    from .themes import assign_on_arrival  # the theme engine loads only when runs exist
+
+    assign_on_arrival(session, answer, wall.campaign_id)
     return SubmitResult(answer, created=True)
 
 
@@ -417,18 +419,6 @@ def _has_prompt(session: Session, wall: Wall | WallSnapshot, prompt_id: int) -> 
         return prompt_id in wall.prompt_ids
     prompt = session.get(Prompt, prompt_id) if 0 < prompt_id <= MAX_DATABASE_ID else None
     return prompt is not None and prompt.wall_id == wall.id
-
-
-def _assign_themes(session: Session, answer: Answer, campaign_id: int) -> None:
-    """Put a new answer under the campaign's latest themes, when it has any (best effort)."""
-    from .themes import assign_on_arrival, campaign_has_runs  # the engine loads only if needed
-
-    try:
-        runs = campaign_has_runs(session, campaign_id)
-    except Exception:  # assign_on_arrival asks again and logs what fails
-        runs = True
-    if runs:
-        assign_on_arrival(session, answer)
 
 
 #: Every column of an answer but its id, in table order.

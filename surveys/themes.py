@@ -332,10 +332,15 @@ def _remember_runs(session: Session, campaign_id: int) -> None:
     _WITHOUT_RUNS.pop(key, None)
 
 
-def assign_on_arrival(session: Session, answer: Answer) -> None:
-    """Best effort: put a just-stored answer under the latest themes; never raises."""
+def assign_on_arrival(session: Session, answer: Answer, campaign_id: int | None = None) -> None:
+    """Best effort: put a just-stored answer under the latest themes; never raises.
+
+    ``campaign_id`` (the answer's campaign) saves loading the answer's wall to find it.
+    """
     try:
-        if campaign_has_runs(session, answer.wall.campaign_id):
+        if campaign_id is None:
+            campaign_id = answer.wall.campaign_id
+        if campaign_has_runs(session, campaign_id):
             assign_answer(session, answer)
     except Exception:  # the answer is stored; a theme can be assigned at the next run
         session.rollback()
