@@ -277,12 +277,13 @@ def _only_on_limited_endpoints(
     and is dropped, and the other two run only on the limited endpoints: the only ones with
     headers to write. Every other request (health check, wall page) skips the limiter.
     """
-    added = {kind: hooks[len(hooks_before[kind]) :] for kind, hooks in _request_hooks(app).items()}
+    hooks_after = _request_hooks(app)
     if any(
         hooks[: len(hooks_before[kind])] != hooks_before[kind]
-        for kind, hooks in _request_hooks(app).items()
+        for kind, hooks in hooks_after.items()
     ):
         return  # not the hooks this was written for: leave them as they are
+    added = {kind: hooks[len(hooks_before[kind]) :] for kind, hooks in hooks_after.items()}
     if not any(app.config.get(name) for name in APP_WIDE_LIMIT_SETTINGS):
         before = app.before_request_funcs[None]
         before[:] = [hook for hook in before if hook not in added["before"]]
