@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -171,3 +173,22 @@ def count_answers(session: Session) -> int:
     from surveys.models import Answer
 
     return session.scalar(select(func.count()).select_from(Answer)) or 0
+
+
+def run_in_threads(target: Callable[[], object], count: int) -> list[BaseException]:
+    """Run ``target`` in ``count`` threads at once and wait for them; what they raised."""
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            target()
+        except BaseException as error:  # returned to the test, which asserts on it
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+    return errors

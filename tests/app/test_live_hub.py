@@ -16,7 +16,7 @@ from app.live import hub as hub_module
 from app.live.hub import LiveHub
 from surveys.db import make_engine
 from surveys.models import AnswerStatus, utcnow
-from tests.factories import make_answer, make_wall
+from tests.factories import make_answer, make_wall, run_in_threads
 
 
 def _no_cloud(*_args: Any) -> list[dict[str, Any]]:
@@ -104,11 +104,7 @@ def test_the_stream_cap_holds_when_streams_arrive_together(
         barrier.wait()
         admitted.append(hub.subscribe(wall.id, None, None))
 
-    threads = [threading.Thread(target=arrive) for _ in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert run_in_threads(arrive, 40) == []
     assert sum(1 for s in admitted if s is not None) == 10
     assert hub.open_streams == 10
     hub.close()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.participate.page_cache import CSRF_MARK, SUBMISSION_MARK, PageCache
 from surveys import moderation, replies
 from surveys.models import AnswerStatus, Moderation, Wall
-from tests.factories import make_answer, make_staff, make_wall
+from tests.factories import make_answer, make_staff, make_wall, run_in_threads
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 SUBMISSION = re.compile(r'name="client_submission_id" type="hidden" value="([^"]+)"')
@@ -238,11 +238,7 @@ def test_visitors_arriving_while_a_page_is_rendered_wait_for_that_render(
         assert response.status_code == 200
         pages.append(response.get_data(as_text=True))
 
-    threads = [threading.Thread(target=visit) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    assert run_in_threads(visit, 6) == []
     assert len(pages) == 6 and all("Flere bænke ved søen" in page for page in pages)
     assert len(renders) == 1
     assert _cache(app)._renderers == {}

@@ -18,7 +18,14 @@ from surveys.db import make_engine, make_session_factory
 from surveys.errors import Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
 from surveys.models import Answer, AnswerStatus, Base, Channel, Moderation, StaffRole, utcnow
 from surveys.passwords import verify_password
-from tests.factories import count_answers, make_answer, make_organisation, make_wall, submit
+from tests.factories import (
+    count_answers,
+    make_answer,
+    make_organisation,
+    make_wall,
+    run_in_threads,
+    submit,
+)
 
 
 def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) -> None:
@@ -108,7 +115,6 @@ def test_concurrent_retries_store_exactly_one(database_url: str, session: Sessio
     factory = make_session_factory(engine)
     barrier = threading.Barrier(8)
     ids: list[int] = []
-    errors: list[BaseException] = []
 
     def worker() -> None:
         with factory() as own:
@@ -116,23 +122,16 @@ def test_concurrent_retries_store_exactly_one(database_url: str, session: Sessio
 
             own_wall = own.get(Wall, wall_id)
             barrier.wait()
-            try:
-                result = operations.submit_answer(
-                    own,
-                    own_wall,
-                    prompt_id=prompt_id,
-                    text="Samtidigt svar",
-                    client_submission_id="concurrent-0001",
-                )
-                ids.append(result.answer.id)
-            except BaseException as error:  # collected and asserted below
-                errors.append(error)
+            result = operations.submit_answer(
+                own,
+                own_wall,
+                prompt_id=prompt_id,
+                text="Samtidigt svar",
+                client_submission_id="concurrent-0001",
+            )
+            ids.append(result.answer.id)
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = run_in_threads(worker, 8)
     engine.dispose()
     assert errors == []
     assert len(ids) == 8 and len(set(ids)) == 1

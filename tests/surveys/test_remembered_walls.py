@@ -14,7 +14,7 @@ from surveys import operations
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import InvalidInput, NotFound, WallClosed
 from surveys.models import Answer, Moderation, Prompt, Wall, utcnow
-from tests.factories import Clock, count_answers, make_wall, submit
+from tests.factories import Clock, count_answers, make_wall, run_in_threads, submit
 
 
 def _statements(session: Session) -> list[str]:
@@ -180,24 +180,15 @@ def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str)
     with sessions() as setup:
         make_wall(setup, "samtidig", moderation=Moderation.POST)
     results: list[operations.SubmitResult] = []
-    errors: list[BaseException] = []
     start = threading.Barrier(4)
 
     def retry() -> None:
         with sessions() as own:
-            try:
-                remembered = operations.remembered_wall(own, "samtidig")
-                start.wait()
-                results.append(submit(own, remembered, client_submission_id="samtidig-01"))
-            except BaseException as error:  # reported below
-                errors.append(error)
+            remembered = operations.remembered_wall(own, "samtidig")
+            start.wait()
+            results.append(submit(own, remembered, client_submission_id="samtidig-01"))
 
-    threads = [threading.Thread(target=retry) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    assert not run_in_threads(retry, 4)
     assert sorted(r.created for r in results) == [False, False, False, True]
     assert len({r.answer.id for r in results}) == 1
     with sessions() as check:
