@@ -345,10 +345,16 @@ class Reaction(Base):
     """An "enig" (agree) on an answer, at most one per device."""
 
     __tablename__ = "reaction"
-    __table_args__ = (UniqueConstraint("answer_id", "device_key"),)
+    __table_args__ = (
+        UniqueConstraint("answer_id", "device_key"),
+        # The wall page's data version reads the wall's newest "enig" from this index.
+        Index("ix_reaction_wall_id", "wall_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"))
+    #: The answer's wall (copied from it, so the wall's reactions need no join).
+    wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"))
     #: A random per-device key (cookie), never an IP address or account.
     device_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

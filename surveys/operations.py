@@ -542,7 +542,7 @@ def add_reaction(session: Session, answer: Answer, device_key: str) -> bool:
         raise NotFound(N_("This answer is not shown on the wall."), code="answer_not_found")
     if not SUBMISSION_ID_PATTERN.match(device_key):
         raise InvalidInput(N_("Invalid device key."), code="invalid_device")
-    session.add(Reaction(answer_id=answer.id, device_key=device_key))
+    session.add(Reaction(answer_id=answer.id, wall_id=answer.wall_id, device_key=device_key))
     try:
         session.commit()
     except IntegrityError:

@@ -72,10 +72,8 @@ def device_agreed_on_wall(session: Session, device_key: str | None, wall_id: int
     """Every answer on the wall that the device with this "enig" key has agreed with."""
     if not device_key:
         return set()
-    stmt = (
-        select(Reaction.answer_id)
-        .join(Answer, Reaction.answer_id == Answer.id)
-        .where(Reaction.device_key == device_key, Answer.wall_id == wall_id)
+    stmt = select(Reaction.answer_id).where(
+        Reaction.device_key == device_key, Reaction.wall_id == wall_id
     )
     return set(session.scalars(stmt))
 
@@ -101,10 +99,10 @@ def _wall_page_version_statement() -> Select[Any]:
         select(func.max(Answer.id)).where(approved).scalar_subquery(),
         select(func.max(Answer.moderated_at)).where(Answer.wall_id == wall_id).scalar_subquery(),
         select(func.max(Answer.redacted_at)).where(Answer.wall_id == wall_id).scalar_subquery(),
-        select(func.count(Reaction.id))
-        .join(Answer, Reaction.answer_id == Answer.id)
-        .where(Answer.wall_id == wall_id)
-        .scalar_subquery(),
+        # Reactions are only ever added (they go when their answer goes, and an approved
+        # answer going changes the count above): the newest one is enough, read from an index
+        # (counting them scanned every answer of the wall: 6.9 ms at 24,000 answers).
+        select(func.max(Reaction.id)).where(Reaction.wall_id == wall_id).scalar_subquery(),
         select(func.count(WallReply.id)).where(visible).scalar_subquery(),
         select(func.coalesce(func.sum(WallReply.id), 0)).where(visible).scalar_subquery(),
         select(Campaign.title).where(campaign).scalar_subquery(),

@@ -68,7 +68,7 @@ def test_downgrading_a_batch_migration_keeps_the_rows_that_point_at_the_table(
     with make_session_factory(engine)() as session:
         wall = make_wall(session)
         answer = make_answer(session, wall, "Flere bænke ved søen")
-        session.add(Reaction(answer_id=answer.id, device_key="device-key-0001"))
+        session.add(Reaction(answer_id=answer.id, wall_id=wall.id, device_key="device-key-0001"))
         run = ThemeRun(campaign_id=wall.campaign_id, scope_key="c", model=b"")
         run.themes.append(Theme(key="t1", label="Bænke"))
         session.add(run)
@@ -90,5 +90,39 @@ def test_downgrading_a_batch_migration_keeps_the_rows_that_point_at_the_table(
         assert counts() == [1, 1, 1]
         upgrade(directory=MIGRATIONS, revision="heads")
     assert counts() == [1, 1, 1]
+    app.extensions["stemmer.db"].engine.dispose()
+    engine.dispose()
+
+
+def test_reactions_get_the_wall_of_their_answer_when_migrated(database_url: str) -> None:
+    """0007 fills in reaction.wall_id from each reaction's answer."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app import create_app
+    from surveys.db import make_engine, make_session_factory
+    from surveys.models import Reaction
+    from tests.databases import MIGRATIONS
+    from tests.factories import make_answer, make_wall
+
+    engine = make_engine(database_url)
+    with make_session_factory(engine)() as session:
+        walls = [make_wall(session), make_wall(session)]
+        answers = [make_answer(session, wall, f"Svar på {wall.slug}") for wall in walls]
+        for number, answer in enumerate(answers):
+            session.add(
+                Reaction(
+                    answer_id=answer.id, wall_id=answer.wall_id, device_key=f"device-{number:04d}"
+                )
+            )
+        session.commit()
+        expected = {answer.id: answer.wall_id for answer in answers}
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "x", "TESTING": True})
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0006_wall_page_indexes")
+        upgrade(directory=MIGRATIONS, revision="heads")
+    with engine.connect() as connection:
+        rows = dict(connection.execute(select(Reaction.answer_id, Reaction.wall_id)).tuples().all())
+    assert rows == expected and len(set(rows.values())) == 2
     app.extensions["stemmer.db"].engine.dispose()
     engine.dispose()

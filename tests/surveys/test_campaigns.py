@@ -194,7 +194,7 @@ def test_delete_campaign_with_all_its_data(session: Session) -> None:
     kept_answer = make_answer(session, keep)
     session.add_all(
         [
-            Reaction(answer_id=answer.id, device_key="device-key-123"),
+            Reaction(answer_id=answer.id, wall_id=answer.wall_id, device_key="device-key-123"),
             KioskDevice(wall_id=wall.id, name="Tablet", token="tok-abcdef0123456789"),
             WallReply(wall_id=wall.id, text="Tak"),
         ]

@@ -37,7 +37,7 @@ def test_export_has_approved_answers_without_personal_data(session: Session) -> 
         prompt=wall.prompts[1],
     )
     formula = make_answer(session, wall, '=HYPERLINK("http://evil","klik")')
-    session.add(Reaction(answer_id=plain.id, device_key="some-device-1"))
+    session.add(Reaction(answer_id=plain.id, wall_id=plain.wall_id, device_key="some-device-1"))
     session.commit()
 
     buffer = io.StringIO()

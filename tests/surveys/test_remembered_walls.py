@@ -237,3 +237,7 @@ def test_the_wall_pages_data_version_is_read_through_indexes(session: Session) -
     # Every look at the wall's answers is answered from an index alone: no row of the table
     # is read (a non-covering index would read every answer row of the wall).
     assert on_answers and all("USING COVERING INDEX" in step for step in on_answers), steps
+    # The newest "enig" of the wall: one look in the reactions' wall index (no join through
+    # every answer of the wall, as before migration 0007).
+    on_reactions = [step for step in steps if " reaction " in step + " "]
+    assert on_reactions and all("ix_reaction_wall_id" in step for step in on_reactions), steps

@@ -60,7 +60,7 @@ def test_anonymise_drops_profile_and_personal_data(session: Session) -> None:
     recent = make_answer(
         session, wall, created_at=NOW - timedelta(days=30), role="parent", area="Nexø"
     )
-    session.add(Reaction(answer_id=old.id, device_key="cookie-of-a-phone"))
+    session.add(Reaction(answer_id=old.id, wall_id=old.wall_id, device_key="cookie-of-a-phone"))
     session.commit()
 
     report = run_retention(session, now=NOW)
@@ -91,7 +91,7 @@ def test_delete_removes_old_answers_only(session: Session) -> None:
     wall = _campaign_wall(session, RetentionAction.DELETE, months=6)
     old = make_answer(session, wall, created_at=NOW - timedelta(days=200))
     recent = make_answer(session, wall, created_at=NOW - timedelta(days=100))
-    session.add(Reaction(answer_id=old.id, device_key="cookie-of-a-phone"))
+    session.add(Reaction(answer_id=old.id, wall_id=old.wall_id, device_key="cookie-of-a-phone"))
     session.commit()
     report = run_retention(session, now=NOW)
     assert report.deleted == 1
