@@ -43,7 +43,15 @@ from .models import (
     utcnow,
 )
 from .text import normalise_answer
-from .themes import Scope, answers_in_scope, build_themes, curation_for, latest_run, resolve_scope
+from .themes import (
+    Scope,
+    answers_in_scope,
+    build_themes,
+    curation_for,
+    latest_run,
+    place_in_run,
+    resolve_scope,
+)
 
 #: Fewer answers than this in a scope give no useful themes: a run is refused.
 MIN_ANSWERS = 10
@@ -682,7 +690,8 @@ def exclude_answers(
 def include_answers(
     session: Session, actor: StaffUser, scope: Scope, answer_ids: Iterable[int]
 ) -> int:
-    """Undo "not a theme": the answers take part in the next run again."""
+    """Undo "not a theme": the answers go back under the themes where the run's model
+    places them (as new answers are on arrival), and take part in the next run again."""
     change = _Change.begin(session, actor, scope)
     ids = _unique_ids(answer_ids)
     edit = _Edit.of(session, scope)
@@ -691,7 +700,11 @@ def include_answers(
         raise NotFound(N_("This answer is not marked as not a theme."), code="answer_not_excluded")
     edit.excluded = [a for a in edit.excluded if a not in wanted]
     edit.save()
-    change.commit("theme.include", None, after={"answers": sorted(ids)})
+    run = latest_run(session, scope.key)
+    if run is not None:  # answers hidden by a moderator since stay out of the themes
+        shown = session.scalars(answers_in_scope(scope).where(Answer.id.in_(ids))).all()
+        place_in_run(session, run, list(shown))
+    change.commit("theme.include", None, after={"answers": sorted(ids)}, run=run)
     return len(ids)
 
 

@@ -13,6 +13,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -276,26 +277,38 @@ def assign_answer(session: Session, answer: Answer) -> list[Theme]:
     """Assign a new answer to the themes of the latest runs that cover it (committed)."""
     assigned: list[Theme] = []
     for run in latest_runs_covering(session, answer):
-        keys = _load_model(run).transform([answer.text])[0]
-        themes = {t.key: t for t in run.themes}
-        session.execute(
-            delete(ThemeAssignment).where(
-                ThemeAssignment.run_id == run.id, ThemeAssignment.answer_id == answer.id
-            )
-        )
-        for key in keys:
-            if key in themes and not themes[key].hidden:
-                session.add(
-                    ThemeAssignment(
-                        theme_id=themes[key].id,
-                        answer_id=answer.id,
-                        run_id=run.id,
-                        source="transform",
-                    )
-                )
-                assigned.append(themes[key])
+        assigned.extend(place_in_run(session, run, [answer])[answer.id])
     session.commit()
     return assigned
+
+
+def place_in_run(
+    session: Session, run: ThemeRun, answers: Sequence[Answer]
+) -> dict[int, list[Theme]]:
+    """Put answers under the run's visible themes where its model places them (as a new
+    answer is on arrival), replacing their memberships in the run; not committed."""
+    if not answers:
+        return {}
+    themes = {t.key: t for t in run.themes}
+    session.execute(
+        delete(ThemeAssignment).where(
+            ThemeAssignment.run_id == run.id,
+            ThemeAssignment.answer_id.in_([answer.id for answer in answers]),
+        )
+    )
+    placed: dict[int, list[Theme]] = {}
+    keys_of = _load_model(run).transform([answer.text for answer in answers])
+    for answer, keys in zip(answers, keys_of, strict=True):
+        placed[answer.id] = [
+            themes[key] for key in keys if key in themes and not themes[key].hidden
+        ]
+        session.add_all(
+            ThemeAssignment(
+                theme_id=theme.id, answer_id=answer.id, run_id=run.id, source="transform"
+            )
+            for theme in placed[answer.id]
+        )
+    return placed
 
 
 #: Campaigns (per database) known to have theme runs, and those last seen without one. Every

@@ -379,11 +379,11 @@ def theme_answers(campaign_id: int, key: str) -> ResponseReturnValue:
 @bp.post("/campaigns/<int:campaign_id>/themes/include")
 @requires(Permission.CURATE_THEMES)
 def theme_include(campaign_id: int) -> ResponseReturnValue:
-    """Undo "not a theme" for an answer: it takes part in the next run again."""
+    """Undo "not a theme" for an answer: it goes back under the themes at once."""
 
     def include(view: ThemeView) -> str:
         review.include_answers(db.session, staff(), view.scope, _answer_ids())
-        return _("The answer is placed in a theme again at the next run.")
+        return _("The answer is back in the themes.")
 
     view = _curate(campaign_id, None, include)
     return redirect(

@@ -266,6 +266,7 @@ def test_curation_forms_change_the_themes_and_redirect_back(
     response = client.post(f"{themed.base}/include", data={"answer_ids": [excluded]})
     assert response.headers["Location"] == f"{themed.base}#excluded"
     assert _curation(session)["excluded"] == []
+    assert "Svaret er tilbage i temaerne." in _html(client.get(response.headers["Location"]))
     client.post(f"{detail}/pin", data={"action": "unpin", "answer_id": pinned})
     assert _curation(session)["pinned"] == {}
 

@@ -356,6 +356,13 @@ def test_not_a_theme_and_back(session: Session, world: World) -> None:
     assert explorer.info is not None and explorer.info.unthemed >= 2
     assert review.include_answers(session, world.analyst, world.scope, odd[:1]) == 1
     assert review.excluded_ids(session, world.scope) == odd[1:]
+    # Back under its theme at once (as the model places a new answer), not only at the next
+    # run; the one still marked stays out.
+    members = memberships(session, world.run)
+    assert members.get(odd[0]) == {key} and sources(session, world.run, odd[0]) == {"transform"}
+    assert odd[1] not in members
+    explorer = review.explore(session, world.scope)
+    assert [item.answer.id for item in explorer.excluded] == odd[1:]
     with pytest.raises(NotFound):
         review.include_answers(session, world.analyst, world.scope, odd[:1])
     assert audit_actions(session)[-2:] == ["theme.exclude", "theme.include"]
