@@ -10,8 +10,11 @@ found from the data, and labels are still built from the citizens' own words.
 
 Patterns (matched against lowercased content words and their lemmas):
 ``word`` exact, ``word*`` prefix (compound head), ``*word`` suffix (compound tail).
-Written from general domain knowledge for municipal surveys; one tuning pass looked only at errors
-on the odd ids of the known-themes fixture (the even ids and the demo answers stay held out).
+Written from general domain knowledge for municipal surveys; two tuning passes looked only at
+errors on the odd ids of the known-themes fixture (the even ids and the demo answers stay held out).
+Compound tails must not catch unrelated words ("*tur" caught na-tur and kul-tur, "kost*" the verb
+"koste"): tests/nlp/test_concepts.py lists such false friends. In `nlp.features` a concept word
+counts less the later it comes in the answer (the theme mentioned first is usually the main one).
 The weight of this block scales with the corpus' coverage, so off-domain text is not affected.
 """
 
@@ -38,8 +41,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "trafik": _words(
         """
         trafik* *trafik bil biler bilerne fart* *fart vej vejen *vej veje fortov* fodgænger*
-        *overgang overgang* lyskryds* kryds* *kryds cykelsti* *cykelsti cykle* cykel* *cykel
-        skolevej* parkering* lastbil* traktor* hastighed* bump vejbump* rundkørsel* belysning*
+        *gængerovergang *baneovergang lyskryds* kryds* *kryds cykelsti* *cykelsti cykle* cykel*
+        *cykel skolevej* parkering* lastbil* traktor* hastighed* bump vejbump* rundkørsel*
+        belysning*
         gadelys* lygte* mørk mørke mørkt krydse sti stien stier stierne lys lyset lampe* lamper
         kulsort skolepatrulje*
         """
@@ -54,17 +58,20 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         """
         bus busser bussen *bus bus* tog toget togstation* station* køreplan* afgang* rejsekort*
         billet* transport* kørsel kørekort* knallert* scooter* færge* *færge pendl* *pendl lift
-        kørsel* køre kører kørte hente henter bringe *tur minutter timer langt afstand* flextur*
-        landsby* nabobyen by*
+        kørsel* køre kører kørte hente henter bringe tur ture turen cykeltur* bustur* togtur*
+        minutter timer langt afstand* flextur* landsby* nabobyen bybus*
         """
     ),
     "skole": _words(
         """
         skole skolen *skole skole* lærer* *lærer klasse* *klasse undervisning* lektie* *lektie
         eksamen* karakter* frikvarter* elev* *elev gymnasi* efterskole* uddannelse* *uddannelse
-        læring* lære fag fagene matematik* dansk* engelsk* prøve* opgave* time* skoledag*
+        læring* lære matematik* dansk* engelsk* prøve* opgave* time* skoledag*
         skolegård* inklusion* specialklasse* lektiecafé* studie* stx hhx htx eud 10. udskoling*
         indskoling* mellemtrin*
+        *vejleder vejleder* *vejledning fag* *fag gruppearbejde* tolærer* *lærerordning
+        *lærertime* specialplads* læsning* læsefærdighed* programmering* skema* terminsprøve*
+        afgangsprøve* test testen tests testene
         """
     ),
     "dagtilbud": _words(
@@ -90,14 +97,17 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         psykiatri* ked sårbar* selvskade* bekymr* ondt trist* udenfor sorg* selvværd* følelse*
         *følelse tale lytte* voksenven* mental* sundhedsplejerske* skolepsykolog* tristhed* glad
         glade ulykkelig* headspace samtale* førstehjælp
+        psykiater* terapi* terapeut* selvtillid* selvmord* spiseforstyrrel*
         """
     ),
     "mad": _words(
         """
         mad maden *mad mad* madpakke* kantine* *kantine frugt* *frugt grønt* sund sundt sunde
-        usund* sukker* slik kost* måltid* *måltid spise* frokost* morgenmad* aftensmad*
-        sodavand* energidrik* vand madordning* køkken* *køkken grøntsag* økologi* vægt*
+        usund* sukker* slik kost kosten kostvaner* kostråd* måltid* *måltid spise* frokost*
+        morgenmad* aftensmad* sodavand* energidrik* vand madordning* køkken* *køkken grøntsag*
+        økologi* vægt*
         overvægt* motion* bevæge* bevægelse*
+        søvn* sove sover sov sovet træt trætte træthed* sengetid* døgnrytme* vågen
         """
     ),
     "forening": _words(
@@ -106,6 +116,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         *svømning gymnastik* spejder* frivillig* kontingent* turnering* træning* *træning sport*
         idræt* *idræt badminton* tennis* ridning* ride hest* dans danse* kampsport* karate*
         judo* atletik* stævne* kamp kampe fællesskab* *fællesskab hal hallen *hal
+        spejd* fdf kfum* kfuk* sammenhold* naboskab* byfest* vejfest* gadefest* legeaftale*
+        tilflytter* medlem* esport* e-sport* fællesspisning*
         """
     ),
     "kultur": _words(
@@ -115,6 +127,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         arrangement* *arrangement kunst* *kunst tegne* maler* værksted* kreativ* sang* *sang kor
         band instrument* tilbud tilbuddet *tilbud oplevelse* sommerferie* ferieaktivitet*
         legeland* zoo dyrepark* event*
+        bogbus* bog bøger bøgerne forestilling* film* markedsdag* fastelavn*
         """
     ),
     "mødesteder": _words(
@@ -132,6 +145,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         hverdag* *hverdag travl* ferie ferien *ferie bedsteforældre* bedstemor* bedstefar*
         mormor morfar farmor farfar søskende* nærvær* tiden hjemme hjem aftensmad* mor far
         mormor* deltid* fuldtid* timer puste overskud* hygge søndag* weekend weekenden
+        arbejds* samvær* familietid*
         """
     ),
     "forældrestøtte": _words(
@@ -139,8 +153,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         sundhedsplejerske* *sundhedsplejerske forældregruppe* mødregruppe* fædregruppe*
         rådgivning* *rådgivning støtte* barsel* netværk* *netværk fødsel* amning* amme*
         forældrekursus* kursus* sagsbehandler* familiehus* familiecenter* familierådgivning*
-        vejledning* hjælp hjælpe hjælpen alenemor* alenefar* enlig* baby* spædbarn* nyfødt*
+        vejledning* alenemor* alenefar* enlig* baby* spædbarn* nyfødt*
         grædende græde* jordemoder* læge* *læge vagtlæge*
+        sundhedspleje* forældrecafé* forældrekursus* forældrerådgivning* forældreforløb*
+        sprogudvikling* graviditet* gravid* hjemmebesøg* *rådgiver rådgiver*
         """
     ),
     "økonomi": _words(

@@ -59,7 +59,7 @@ class FeatureConfig:
     n_components: int = 30
     word_weight: float = 1.0
     char_weight: float = 1.0
-    concept_weight: float = 1.5
+    concept_weight: float = 2.0
     char_ngrams: tuple[int, int] = (3, 5)
     word_ngrams: tuple[int, int] = (1, 2)
     max_word_features: int = 50_000
@@ -71,6 +71,9 @@ class FeatureConfig:
     concept_full_rate: float = 0.35
     # LSA coordinates are U * S**power: above 1 the leading (broad-topic) directions weigh more.
     singular_power: float = 1.5
+    # A concept word's count is concept_decay**j, j = its position among the answer's content
+    # words (1.0 = plain counts); the theme mentioned first is usually the main one.
+    concept_decay: float = 0.75
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -83,6 +86,7 @@ class FeatureConfig:
     def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
         """Inverse of `to_dict`."""
         data = dict(data)
+        data.setdefault("concept_decay", 1.0)  # models saved before position weighting
         data["char_ngrams"] = tuple(data["char_ngrams"])
         data["word_ngrams"] = tuple(data["word_ngrams"])
         return cls(**data)
@@ -231,9 +235,33 @@ class Featurizer:
             elif name == "char":
                 docs = _char_docs(bags)
             else:
-                docs = _concept_docs(bags)
+                parts.append(self._concepts(vectorizer, bags) * np.float32(self.weights[name]))
+                continue
             parts.append(vectorizer.transform(docs) * np.float32(self.weights[name]))
         return normalize(sp.hstack(parts, format="csr", dtype=np.float32))
+
+    def _concepts(self, vectorizer: TfidfVectorizer, bags: Sequence[Bag]) -> sp.csr_matrix:
+        """Concept TF-IDF with position-weighted counts (plain TF-IDF when decay is 1)."""
+        decay = float(self.config.concept_decay)
+        if decay >= 1.0:
+            return vectorizer.transform(_concept_docs(bags))
+        from sklearn.preprocessing import normalize
+
+        vocab = vectorizer.vocabulary_
+        rows, cols, vals = [], [], []
+        for r, bag in enumerate(bags):
+            counts: dict[int, float] = {}
+            for j, (lemma, surface) in enumerate(zip(bag.lemmas, bag.surfaces, strict=True)):
+                for token in concept_tokens([lemma], [surface]):
+                    col = vocab.get(token)
+                    if col is not None:
+                        counts[col] = counts.get(col, 0.0) + decay**j
+            for col, value in counts.items():
+                rows.append(r)
+                cols.append(col)
+                vals.append(1.0 + np.log(value) if value >= 1.0 else value)
+        tf = sp.csr_matrix((vals, (rows, cols)), shape=(len(bags), len(vocab)), dtype=np.float32)
+        return normalize(tf @ sp.diags(vectorizer.idf_.astype(np.float32)))
 
     def transform(self, bags: Sequence[Bag], chunk: int = 10_000) -> np.ndarray:
         """Unit-length vectors (float32); empty bags give zero rows."""
