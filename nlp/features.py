@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
 
 from nlp.concepts import concept_tokens
 
@@ -226,8 +227,6 @@ class Featurizer:
         return sum(len(v.vocabulary_) for v in self.blocks.values())
 
     def _tfidf(self, bags: Sequence[Bag]) -> sp.csr_matrix:
-        from sklearn.preprocessing import normalize
-
         parts = []
         for name, vectorizer in self.blocks.items():
             if name == "word":
@@ -245,8 +244,6 @@ class Featurizer:
         decay = float(self.config.concept_decay)
         if decay >= 1.0:
             return vectorizer.transform(_concept_docs(bags))
-        from sklearn.preprocessing import normalize
-
         vocab = vectorizer.vocabulary_
         rows, cols, vals = [], [], []
         for r, bag in enumerate(bags):
