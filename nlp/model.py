@@ -33,6 +33,10 @@ class Theme:
     auto_label: str = ""  # the engine's own label (differs from `label` after a rename)
     hidden: bool = False  # staff hid it (kept so its id and answers stay stable)
     curated: bool = False  # some staff decision constrains this theme
+    #: The answers whose first (main) theme this is, most central first; the rest of
+    #: `answer_ids` hold it as a second or third theme. Empty = not known (themes saved
+    #: before this was kept): a re-run then takes every answer in `answer_ids` as a member.
+    primary_ids: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -47,6 +51,7 @@ class Theme:
         theme.terms = list(theme.terms)
         theme.answer_ids = [str(a) for a in theme.answer_ids]
         theme.representative_ids = [str(a) for a in theme.representative_ids]
+        theme.primary_ids = [str(a) for a in theme.primary_ids]
         if not theme.size:
             theme.size = len(theme.answer_ids)
         return theme
@@ -130,6 +135,7 @@ class ThemeModel:
         max_themes: int = 30,
         andet_threshold: float = 0.2,
         secondary_threshold: float = 0.5,
+        stickiness: float = 0.15,
         min_theme_size: int | None = None,
         n_representatives: int = 4,
         features: FeatureConfig | None = None,
@@ -143,6 +149,7 @@ class ThemeModel:
         self.max_themes = max_themes
         self.andet_threshold = andet_threshold
         self.secondary_threshold = secondary_threshold
+        self.stickiness = stickiness
         self.min_theme_size = min_theme_size
         self.n_representatives = n_representatives
         self.features = features or FeatureConfig()
@@ -163,8 +170,14 @@ class ThemeModel:
         ids: Sequence[str] | None = None,
         previous: Sequence[Theme] | None = None,
         curation: Curation | None = None,
+        previous_andet: Iterable[str] = (),
     ) -> ThemeModel:
-        """Find themes in `texts`; keep ids of `previous` themes; apply staff `curation`."""
+        """Find themes in `texts`; keep ids of `previous` themes; apply staff `curation`.
+
+        `previous_andet`: ids the previous run left in "andet"; with `previous`, answers of
+        the previous run change theme (or leave or join "andet") only when the new themes
+        fit them clearly better (`stickiness`).
+        """
         texts = [str(t) for t in texts]
         ids = [str(i) for i in ids] if ids is not None else [str(i) for i in range(len(texts))]
         if len(ids) != len(texts):
@@ -225,6 +238,9 @@ class ThemeModel:
             labels, centroids = cl.cluster(zf, k, self.seed, seeds)
             raw = self._andet_and_small(free, labels, centroids, z)
             groups = self._name_groups(raw, prior, cur, prev)
+            was_andet = {pos[a] for a in previous_andet if a in pos}
+            self._stick(groups, prior, was_andet, free, z)
+            self._drop_weak(groups, prior, free, z)
 
         # --- staff constraints
         for tid in cur.theme_ids():
@@ -276,7 +292,8 @@ class ThemeModel:
         """
         prior: dict[str, set[int]] = {}
         for theme in prev:
-            prior[theme.id] = {pos[a] for a in theme.answer_ids if a in pos} - inactive
+            members = theme.primary_ids or theme.answer_ids
+            prior[theme.id] = {pos[a] for a in members if a in pos} - inactive
         for group in cur.merged:
             if not group:
                 continue
@@ -353,6 +370,85 @@ class ThemeModel:
             taken.add(tid)
             named[tid] = members
         return named
+
+    def _stick(
+        self,
+        groups: dict[str, set[int]],
+        prior: dict[str, set[int]],
+        was_andet: set[int],
+        free: list[int],
+        z: np.ndarray,
+    ) -> None:
+        """Answers stay in their previous theme unless another theme fits clearly better.
+
+        A re-run (same answers, or some more) converges to slightly different centroids;
+        without this, answers on the border between two themes (often those that name both)
+        would change theme although nothing about them changed. An answer goes back to its
+        previous theme when that theme still exists and the answer's cosine to it is within
+        `stickiness` of its cosine to the theme the clustering chose (or of the "andet"
+        threshold, when it fell out of every theme); an answer the previous run left in
+        "andet" joins a theme only when it passes that threshold by `stickiness`.
+        Staff-placed answers are not free.
+        """
+        if self.stickiness <= 0 or not (prior or was_andet) or not groups:
+            return
+        tids = sorted(groups, key=_id_key)
+        centroids = cl.unit_rows(np.stack([z[sorted(groups[t])].mean(axis=0) for t in tids]))
+        column = {t: j for j, t in enumerate(tids)}
+        now = {i: t for t in tids for i in groups[t]}
+        before = {i: t for t, members in prior.items() if t in column for i in members}
+        moves: list[tuple[int, str | None, str | None]] = []
+        for i in free:
+            old = before.get(i)
+            new = now.get(i)
+            if old == new:
+                continue
+            sims = z[i] @ centroids.T
+            if old is None:
+                if i in was_andet and sims[column[new]] < self.andet_threshold + self.stickiness:
+                    moves.append((i, new, None))
+                continue
+            bar = sims[column[new]] if new is not None else self.andet_threshold
+            if sims[column[old]] >= bar - self.stickiness:
+                moves.append((i, new, old))
+        for i, new, old in moves:
+            if new is not None:
+                groups[new].discard(i)
+            if old is not None:
+                groups[old].add(i)
+        for t in [t for t, members in groups.items() if not members]:
+            del groups[t]
+
+    def _drop_weak(
+        self,
+        groups: dict[str, set[int]],
+        prior: dict[str, set[int]],
+        free: list[int],
+        z: np.ndarray,
+    ) -> None:
+        """Answers below the "andet" threshold to their own theme's final centroid -> andet.
+
+        Clusters are formed against k-means' centroids; the themes' centroids (what
+        `transform` and the representatives use) are the means of their members. A stray
+        short answer can pass the first and not the second, sitting in a theme only because
+        it pulls the small theme's mean towards itself; it would go to "andet" if it arrived
+        later, so it goes there now. An answer the previous run had in the same theme stays
+        unless it falls `stickiness` below the threshold (a re-run must not flip it out).
+        """
+        if not groups:
+            return
+        tids = sorted(groups, key=_id_key)
+        centroids = cl.unit_rows(np.stack([z[sorted(groups[t])].mean(axis=0) for t in tids]))
+        is_free = np.zeros(z.shape[0], dtype=bool)
+        is_free[free] = True
+        for j, tid in enumerate(tids):
+            members = np.array(sorted(groups[tid]))
+            bar = np.full(len(members), self.andet_threshold, dtype=np.float32)
+            if self.stickiness > 0 and prior.get(tid):
+                bar[np.isin(members, list(prior[tid]))] -= self.stickiness
+            weak = members[is_free[members] & (z[members] @ centroids[j] < bar)]
+            if len(weak) and len(weak) < len(members):
+                groups[tid] -= set(weak.tolist())
 
     def _secondary(
         self,
@@ -439,6 +535,7 @@ class ThemeModel:
                     terms=tterms,
                     answer_ids=[ids[i] for i in central],
                     representative_ids=reps,
+                    primary_ids=[ids[i] for i in central if assignments[i][:1] == [tid]],
                     size=len(mem),
                     auto_label=auto,
                     hidden=tid in hidden,
@@ -489,6 +586,7 @@ class ThemeModel:
                 "max_themes": self.max_themes,
                 "andet_threshold": self.andet_threshold,
                 "secondary_threshold": self.secondary_threshold,
+                "stickiness": self.stickiness,
                 "min_theme_size": self.min_theme_size,
                 "n_representatives": self.n_representatives,
             },
@@ -525,6 +623,7 @@ class ThemeModel:
             max_themes=p["max_themes"],
             andet_threshold=p["andet_threshold"],
             secondary_threshold=p["secondary_threshold"],
+            stickiness=p.get("stickiness", 0.0),
             min_theme_size=p["min_theme_size"],
             n_representatives=p["n_representatives"],
             features=FeatureConfig.from_dict(meta["featurizer"]["config"]),

@@ -134,11 +134,16 @@ def curation_for(session: Session, scope: Scope) -> ThemeCuration:
     return curation
 
 
-def _previous_themes(run: ThemeRun | None, session: Session) -> list:
+def _previous_themes(run: ThemeRun | None, session: Session) -> tuple[list, list[str]]:
+    """The run's themes as the engine's ``previous``: members from the stored rows (staff
+    edits included, answers placed on arrival left out), and which of them have the theme
+    as their main one, from the run's model (staff-moved answers are clamped by the
+    curation anyway; answers of a theme merged away count for the theme that holds them),
+    and the answers the run left in "andet" (and staff did not place since)."""
     from nlp import Theme as EngineTheme
 
     if run is None:
-        return []
+        return [], []
     members: dict[int, list[str]] = {}
     rows = session.execute(
         select(ThemeAssignment.theme_id, ThemeAssignment.answer_id).where(
@@ -147,7 +152,20 @@ def _previous_themes(run: ThemeRun | None, session: Session) -> list:
     )
     for theme_id, answer_id in rows:
         members.setdefault(theme_id, []).append(str(answer_id))
-    return [
+    keys = {t.key for t in run.themes}
+    fitted = _load_model(run).assignments_
+    main_theme = {answer: found[0] for answer, found in fitted.items() if found}
+    placed = {a for found in members.values() for a in found}
+    andet = [answer for answer, found in fitted.items() if not found and answer not in placed]
+
+    def primary(theme: Theme) -> list[str]:
+        return [
+            a
+            for a in members.get(theme.id, [])
+            if main_theme.get(a) == theme.key or main_theme.get(a) not in keys
+        ]
+
+    themes = [
         EngineTheme(
             id=t.key,
             label=t.label,
@@ -157,9 +175,11 @@ def _previous_themes(run: ThemeRun | None, session: Session) -> list:
             size=t.size,
             auto_label=t.auto_label,
             hidden=t.hidden,
+            primary_ids=primary(t),
         )
         for t in run.themes
     ]
+    return themes, andet
 
 
 def build_themes(
@@ -175,11 +195,13 @@ def build_themes(
     answers = list(session.scalars(answers_in_scope(scope)))
     previous = latest_run(session, scope.key)
     curation = curation_for(session, scope)
+    previous_themes, previous_andet = _previous_themes(previous, session)
     model = ThemeModel(n_themes=n_themes, seed=seed).fit(
         [a.text for a in answers],
         ids=[str(a.id) for a in answers],
-        previous=_previous_themes(previous, session),
+        previous=previous_themes,
         curation=Curation.from_dict(curation.data or {}),
+        previous_andet=previous_andet,
     )
     pinned = (curation.data or {}).get("pinned") or {}
     run = ThemeRun(

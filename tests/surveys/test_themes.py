@@ -199,3 +199,22 @@ def test_themes_build_cli_on_demo(runner: FlaskCliRunner, session: Session) -> N
     assert runner.invoke(args=["themes", "build", "nope"]).exit_code != 0
     bad = runner.invoke(args=["themes", "build", "demo", "--themes", "many"])
     assert bad.exit_code != 0
+
+
+def test_rerun_on_unchanged_answers_changes_nothing(session: Session) -> None:
+    # The demo campaign: ~300 answers, many naming two things. The re-run is seeded with the
+    # previous themes' main answers (read from the stored run), so border cases stay put.
+    load_demo(session)
+    campaign = session.scalars(select(Campaign).where(Campaign.slug == "demo")).one()
+    scope = Scope(campaign.id)
+    first = build_themes(session, scope)
+    second = build_themes(session, scope)
+    assert second.id != first.id
+
+    def by_key(run: ThemeRun) -> dict[int, set[str]]:
+        return _memberships(session, run)
+
+    assert by_key(second) == by_key(first)
+    assert [(t.key, t.label, t.size) for t in second.themes] == [
+        (t.key, t.label, t.size) for t in first.themes
+    ]
