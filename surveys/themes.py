@@ -153,7 +153,10 @@ def _previous_themes(run: ThemeRun | None, session: Session) -> tuple[list, list
     for theme_id, answer_id in rows:
         members.setdefault(theme_id, []).append(str(answer_id))
     keys = {t.key for t in run.themes}
-    fitted = _load_model(run).assignments_
+    try:
+        fitted = _load_model(run).assignments_
+    except ValueError:  # a model this engine cannot read: every member counts, none was andet
+        fitted = {}
     main_theme = {answer: found[0] for answer, found in fitted.items() if found}
     placed = {a for found in members.values() for a in found}
     andet = [answer for answer, found in fitted.items() if not found and answer not in placed]

@@ -218,3 +218,16 @@ def test_rerun_on_unchanged_answers_changes_nothing(session: Session) -> None:
     assert [(t.key, t.label, t.size) for t in second.themes] == [
         (t.key, t.label, t.size) for t in first.themes
     ]
+
+
+def test_rerun_after_a_run_whose_model_cannot_be_read(session: Session) -> None:
+    # E.g. a run stored by an engine with another model format: the re-run still works,
+    # counting every stored member of a theme as its own.
+    wall, _ids = _wall_with_topics(session)
+    scope = Scope(wall.campaign_id)
+    first = build_themes(session, scope, n_themes=3)
+    first.model = b"not a model"
+    session.commit()
+    second = build_themes(session, scope, n_themes=3)
+    assert {t.key for t in second.themes} == {t.key for t in first.themes}
+    assert sum(t.size for t in second.themes) >= 20
