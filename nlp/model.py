@@ -257,11 +257,7 @@ class ThemeModel:
 
         # --- primary per answer, centroids, secondary themes from units
         primary = {i: tid for tid in sorted(groups) for i in groups[tid]}
-        self._centroid_ids = sorted(groups, key=_id_key)
-        self._centroids = np.zeros((len(groups), z.shape[1]), dtype=np.float32)
-        for row, tid in enumerate(self._centroid_ids):
-            self._centroids[row] = z[sorted(groups[tid])].mean(axis=0)
-        self._centroids = cl.unit_rows(self._centroids)
+        self._centroid_ids, self._centroids = _theme_centroids(groups, z)
         fixed = set(clamp) | excluded
         extra = self._secondary(units, z, primary, fixed, active)
         assignments: dict[int, list[str]] = {}
@@ -392,8 +388,7 @@ class ThemeModel:
         """
         if self.stickiness <= 0 or not (prior or was_andet) or not groups:
             return
-        tids = sorted(groups, key=_id_key)
-        centroids = cl.unit_rows(np.stack([z[sorted(groups[t])].mean(axis=0) for t in tids]))
+        tids, centroids = _theme_centroids(groups, z)
         column = {t: j for j, t in enumerate(tids)}
         now = {i: t for t in tids for i in groups[t]}
         before = {i: t for t, members in prior.items() if t in column for i in members}
@@ -437,8 +432,7 @@ class ThemeModel:
         """
         if not groups:
             return
-        tids = sorted(groups, key=_id_key)
-        centroids = cl.unit_rows(np.stack([z[sorted(groups[t])].mean(axis=0) for t in tids]))
+        tids, centroids = _theme_centroids(groups, z)
         is_free = np.zeros(z.shape[0], dtype=bool)
         is_free[free] = True
         for j, tid in enumerate(tids):
@@ -668,6 +662,15 @@ def _keep_previous_label(terms: list[str], previous: Theme | None) -> list[str]:
     if not old_terms or not all(t in window for t in old_terms):
         return terms
     return old_terms + [t for t in terms if t not in old_terms]
+
+
+def _theme_centroids(groups: dict[str, set[int]], z: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Theme ids in id order and their centroids: unit-length means of their members' rows."""
+    tids = sorted(groups, key=_id_key)
+    centroids = np.zeros((len(tids), z.shape[1]), dtype=np.float32)
+    for row, tid in enumerate(tids):
+        centroids[row] = z[sorted(groups[tid])].mean(axis=0)
+    return tids, cl.unit_rows(centroids)
 
 
 def _id_key(tid: str) -> tuple[int, str]:

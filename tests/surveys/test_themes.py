@@ -210,11 +210,7 @@ def test_rerun_on_unchanged_answers_changes_nothing(session: Session) -> None:
     first = build_themes(session, scope)
     second = build_themes(session, scope)
     assert second.id != first.id
-
-    def by_key(run: ThemeRun) -> dict[int, set[str]]:
-        return _memberships(session, run)
-
-    assert by_key(second) == by_key(first)
+    assert _memberships(session, second) == _memberships(session, first)
     assert [(t.key, t.label, t.size) for t in second.themes] == [
         (t.key, t.label, t.size) for t in first.themes
     ]
