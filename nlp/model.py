@@ -158,6 +158,9 @@ class ThemeModel:
         self.assignments_: dict[str, list[str]] = {}
         self.k_: int = 0
         self.k_scores_: dict[int, float] = {}
+        #: The k-means clusters of this fit before "andet", small clusters, previous themes
+        #: and staff decisions were applied (answer ids; the state a re-run starts from).
+        self.clusters_: list[list[str]] = []
         self._featurizer = Featurizer(self.features)
         self._centroids = np.zeros((0, 1), dtype=np.float32)
         self._centroid_ids: list[str] = []
@@ -171,12 +174,15 @@ class ThemeModel:
         previous: Sequence[Theme] | None = None,
         curation: Curation | None = None,
         previous_andet: Iterable[str] = (),
+        previous_clusters: Sequence[Sequence[str]] = (),
     ) -> ThemeModel:
         """Find themes in `texts`; keep ids of `previous` themes; apply staff `curation`.
 
         `previous_andet`: ids the previous run left in "andet"; with `previous`, answers of
         the previous run change theme (or leave or join "andet") only when the new themes
-        fit them clearly better (`stickiness`).
+        fit them clearly better (`stickiness`). `previous_clusters`: the previous run's
+        `clusters_`; k-means starts from their means (over the answers still here) instead
+        of the previous themes' means, so that the same answers give the same clusters.
         """
         texts = [str(t) for t in texts]
         ids = [str(i) for i in ids] if ids is not None else [str(i) for i in range(len(texts))]
@@ -188,7 +194,7 @@ class ThemeModel:
         prev = [Theme.from_dict(t.to_dict()) for t in previous or []]
         pos = {a: i for i, a in enumerate(ids)}
         n = len(texts)
-        self.k_, self.k_scores_ = 0, {}
+        self.k_, self.k_scores_, self.clusters_ = 0, {}, []
 
         units = analyze(texts, self.text_options)
         bags = [_bag(u) for u in units]
@@ -220,22 +226,22 @@ class ThemeModel:
         groups: dict[str, set[int]] = {}
         if free:
             zf = z[free]
-            seed_ids = [t for t, g in prior.items() if g]
-            seeds = (
-                cl.unit_rows(np.stack([z[sorted(prior[t])].mean(axis=0) for t in seed_ids]))
-                if seed_ids
-                else None
-            )
+            seeds = self._seeds(z, free, pos, prior, previous_clusters)
+            n_seeds = 0 if seeds is None else len(seeds)
             lo, hi = cl.k_range(len(free), self.max_themes)
             if isinstance(self.n_themes, int):
                 k = min(self.n_themes, len(free))
                 self.k_scores_ = {}
             else:
                 k, self.k_scores_ = cl.choose_k(zf, lo, hi, self.seed)
-                k = max(k, min(len(seed_ids), len(free)))
+                k = max(k, min(n_seeds, len(free)))
             k = max(k, 1)
             self.k_ = k
             labels, centroids = cl.cluster(zf, k, self.seed, seeds)
+            self.clusters_ = [
+                [ids[free[row]] for row in np.flatnonzero(labels == j)] for j in range(k)
+            ]
+            self.clusters_ = [c for c in self.clusters_ if c]
             raw = self._andet_and_small(free, labels, centroids, z)
             groups = self._name_groups(raw, prior, cur, prev)
             was_andet = {pos[a] for a in previous_andet if a in pos}
@@ -272,6 +278,28 @@ class ThemeModel:
 
         self._build_themes(texts, ids, bags, z, assignments, cur, {t.id: t for t in prev})
         return self
+
+    @staticmethod
+    def _seeds(
+        z: np.ndarray,
+        free: list[int],
+        pos: dict[str, int],
+        prior: dict[str, set[int]],
+        previous_clusters: Sequence[Sequence[str]],
+    ) -> np.ndarray | None:
+        """Where k-means starts on a re-run: the previous clusters' means (k-means' own
+        centres: unchanged answers give the same clusters again), else the means of the
+        previous themes' members (models saved before clusters were kept); None = fresh."""
+        in_free = set(free)
+        groups = [
+            rows
+            for cluster in previous_clusters
+            if (rows := sorted(pos[a] for a in cluster if pos.get(a, -1) in in_free))
+        ]
+        if groups:
+            return np.stack([z[rows].mean(axis=0) for rows in groups])
+        groups = [sorted(g) for g in prior.values() if g]
+        return cl.unit_rows(np.stack([z[rows].mean(axis=0) for rows in groups])) if groups else None
 
     def _prior_groups(
         self,
@@ -591,6 +619,7 @@ class ThemeModel:
             "assignments": self.assignments_,
             "k": self.k_,
             "k_scores": {str(k): v for k, v in self.k_scores_.items()},
+            "clusters": self.clusters_,
         }
         payload = {f"f_{k}": v for k, v in arrays.items()}
         payload["centroids"] = self._centroids.astype(np.float32)
@@ -631,6 +660,7 @@ class ThemeModel:
         model.assignments_ = {k: list(v) for k, v in meta["assignments"].items()}
         model.k_ = int(meta["k"])
         model.k_scores_ = {int(k): float(v) for k, v in meta["k_scores"].items()}
+        model.clusters_ = [[str(a) for a in c] for c in meta.get("clusters", [])]
         return model
 
     def to_json(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.orm import Session
@@ -134,16 +134,25 @@ def curation_for(session: Session, scope: Scope) -> ThemeCuration:
     return curation
 
 
-def _previous_themes(run: ThemeRun | None, session: Session) -> tuple[list, list[str]]:
+class _PreviousRun(NamedTuple):
+    """What a re-run takes from the scope's latest run (the engine's ``previous*``)."""
+
+    themes: list[Any]
+    andet: list[str]
+    clusters: list[list[str]]
+
+
+def _previous_run(run: ThemeRun | None, session: Session) -> _PreviousRun:
     """The run's themes as the engine's ``previous``: members from the stored rows (staff
     edits included, answers placed on arrival left out), and which of them have the theme
     as their main one, from the run's model (staff-moved answers are clamped by the
-    curation anyway; answers of a theme merged away count for the theme that holds them),
-    and the answers the run left in "andet" (and staff did not place since)."""
+    curation anyway; answers of a theme merged away count for the theme that holds them);
+    the answers the run left in "andet" (and staff did not place since); and the run's
+    k-means clusters, where the engine starts from."""
     from nlp import Theme as EngineTheme
 
     if run is None:
-        return [], []
+        return _PreviousRun([], [], [])
     members: dict[int, list[str]] = {}
     rows = session.execute(
         select(ThemeAssignment.theme_id, ThemeAssignment.answer_id).where(
@@ -154,9 +163,10 @@ def _previous_themes(run: ThemeRun | None, session: Session) -> tuple[list, list
         members.setdefault(theme_id, []).append(str(answer_id))
     keys = {t.key for t in run.themes}
     try:
-        fitted = _load_model(run).assignments_
+        model = _load_model(run)
+        fitted, clusters = model.assignments_, model.clusters_
     except ValueError:  # a model this engine cannot read: every member counts, none was andet
-        fitted = {}
+        fitted, clusters = {}, []
     main_theme = {answer: found[0] for answer, found in fitted.items() if found}
     placed = {a for found in members.values() for a in found}
     andet = [answer for answer, found in fitted.items() if not found and answer not in placed]
@@ -182,7 +192,7 @@ def _previous_themes(run: ThemeRun | None, session: Session) -> tuple[list, list
         )
         for t in run.themes
     ]
-    return themes, andet
+    return _PreviousRun(themes, andet, clusters)
 
 
 def build_themes(
@@ -198,13 +208,14 @@ def build_themes(
     answers = list(session.scalars(answers_in_scope(scope)))
     previous = latest_run(session, scope.key)
     curation = curation_for(session, scope)
-    previous_themes, previous_andet = _previous_themes(previous, session)
+    before = _previous_run(previous, session)
     model = ThemeModel(n_themes=n_themes, seed=seed).fit(
         [a.text for a in answers],
         ids=[str(a.id) for a in answers],
-        previous=previous_themes,
+        previous=before.themes,
         curation=Curation.from_dict(curation.data or {}),
-        previous_andet=previous_andet,
+        previous_andet=before.andet,
+        previous_clusters=before.clusters,
     )
     pinned = (curation.data or {}).get("pinned") or {}
     run = ThemeRun(

@@ -36,6 +36,7 @@ from nlp import ThemeModel
 #: Older engines (before primary_ids/stickiness) take fewer arguments: the same script
 #: measures them for comparison.
 _HAS_ANDET = "previous_andet" in inspect.signature(ThemeModel.fit).parameters
+_HAS_CLUSTERS = "previous_clusters" in inspect.signature(ThemeModel.fit).parameters
 
 
 def refit(corpus: Corpus, previous: ThemeModel, seed: int) -> ThemeModel:
@@ -43,6 +44,8 @@ def refit(corpus: Corpus, previous: ThemeModel, seed: int) -> ThemeModel:
     extra = {}
     if _HAS_ANDET:
         extra["previous_andet"] = [a for a, found in previous.assignments_.items() if not found]
+    if _HAS_CLUSTERS:
+        extra["previous_clusters"] = previous.clusters_
     return ThemeModel(seed=seed).fit(corpus.texts, corpus.ids, previous=previous.themes_, **extra)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,60 @@ def test_same_realistic_answers_same_themes(
     # not change theme on a re-run that changed nothing.
     again = fit(known_rows, previous=_previous(known_model))
     assert again.to_json() == known_model.to_json()
+
+
+@pytest.fixture(scope="module")
+def demo_rows() -> list[dict[str, Any]]:
+    """The demo campaign's ~300 answers (written by someone else than the engine's author)."""
+    path = Path(__file__).parents[2] / "surveys" / "demo" / "answers.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [{"id": f"d{i}", "text": row["text"]} for i, row in enumerate(rows)]
+
+
+def test_same_answers_same_themes_from_the_previous_clusters(demo_rows: list[dict]) -> None:
+    # With seed 4, k-means started from the previous themes' means converged elsewhere and
+    # moved 3 border answers; started from the previous run's own clusters it cannot.
+    first = ThemeModel(seed=4).fit([r["text"] for r in demo_rows], [r["id"] for r in demo_rows])
+    again = ThemeModel(seed=4).fit(
+        [r["text"] for r in demo_rows],
+        [r["id"] for r in demo_rows],
+        previous=_previous(first),
+        previous_andet=[a for a, found in first.assignments_.items() if not found],
+        previous_clusters=first.clusters_,
+    )
+    assert again.to_json() == first.to_json()
+    assert again.clusters_ == first.clusters_
+
+
+def test_clusters_cover_every_clustered_answer_once(
+    known_rows: list[dict], known_model: ThemeModel
+) -> None:
+    listed = [a for cluster in known_model.clusters_ for a in cluster]
+    assert len(listed) == len(set(listed))
+    # Every answer with words to cluster on is in one cluster (themed or not).
+    assert set(listed) >= {a for a, found in known_model.assignments_.items() if found}
+    assert len(known_model.clusters_) == known_model.k_
+    restored = ThemeModel.from_bytes(known_model.to_bytes())
+    assert restored.clusters_ == known_model.clusters_
+
+
+def test_previous_clusters_of_answers_gone_or_excluded_are_skipped(
+    small_rows: list[dict], small_model: ThemeModel
+) -> None:
+    # Answers deleted since the previous run, and answers staff excluded, leave the clusters
+    # they were in; a cluster left empty seeds nothing.
+    gone = set(small_model.clusters_[0])
+    excluded = small_model.clusters_[1][:2]
+    rows = [r for r in small_rows if r["id"] not in gone]
+    again = fit(
+        rows,
+        previous=_previous(small_model),
+        previous_clusters=[*small_model.clusters_, ["nobody"]],
+        curation=Curation(excluded=excluded),
+    )
+    listed = {a for cluster in again.clusters_ for a in cluster}
+    assert not listed & (gone | set(excluded))
+    assert all(again.assignments_[a] == [] for a in excluded)
 
 
 def test_themes_record_their_main_answers(known_model: ThemeModel) -> None:
