@@ -79,6 +79,24 @@ def test_clusters_cover_every_clustered_answer_once(
     assert restored.clusters_ == known_model.clusters_
 
 
+def test_model_saved_before_clusters_were_kept_still_seeds_a_rerun(
+    small_rows: list[dict], small_model: ThemeModel
+) -> None:
+    import io
+
+    with np.load(io.BytesIO(small_model.to_bytes())) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    del meta["clusters"]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    old = ThemeModel.from_bytes(buffer.getvalue())
+    assert old.clusters_ == []
+    again = fit(small_rows, previous=old.themes_, previous_clusters=old.clusters_)
+    assert {t.id for t in again.themes_} == {t.id for t in small_model.themes_}
+
+
 def test_previous_clusters_of_answers_gone_or_excluded_are_skipped(
     small_rows: list[dict], small_model: ThemeModel
 ) -> None:
