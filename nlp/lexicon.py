@@ -21,7 +21,7 @@ DOMAIN_STOP_WORDS: frozenset[str] = frozenset(
     ja nej okay ok tak hej hey lol haha hehe xd omg jo nå altså faktisk egentlig
     også osse bare lige ligesom sådan istedetfor
     sidst sidste første næste hel hele helt
-    en to tre fire fem seks syv otte ni ti tyve hundrede tusind
+    en to tre fire fem seks syv otte ni ti tyve hundrede tusind kl
         """
     )
 )

@@ -49,6 +49,13 @@ def test_lemmas_lowercased_before_lookup_and_stop_words_removed() -> None:
     assert "barn" in lemmas("Børnene har det godt", domain_stop_words=False)[0]
 
 
+def test_clock_times_leave_no_content_words() -> None:
+    # "kl 17" says when, not what: neither the abbreviation nor the number is a theme word.
+    words = [w for unit in lemmas("Klubben lukker kl 17 og kl. 22.30 i weekenden") for w in unit]
+    assert "kl" not in words and not any(w[0].isdigit() for w in words)
+    assert "klub" in words
+
+
 def test_compound_fallback_lemmatises_unknown_compounds() -> None:
     assert lemmas("hundeposerne skaterbanen") == [["hundepose", "skaterbane"]]
 
