@@ -93,9 +93,11 @@ def class_tfidf_terms(
 
 
 def _near(a: str, b: str) -> bool:
-    """Same word in another inflection ("hjælp"/"hjælper", "klasse"/"klassen")."""
+    """Same word in another inflection ("hjælp"/"hjælper", "klasse"/"klassen"), or a longer
+    word built on a whole word of 6+ letters ("sundhedspleje"/"sundhedsplejersken"): a label
+    of three terms should name three things."""
     short, long_ = sorted((a, b), key=len)
-    return long_.startswith(short) and len(long_) - len(short) <= 2
+    return long_.startswith(short) and (len(long_) - len(short) <= 2 or len(short) >= 6)
 
 
 def _dedupe_surfaces(terms: list[tuple[str, str]]) -> list[tuple[str, str]]:

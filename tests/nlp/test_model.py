@@ -57,6 +57,24 @@ def test_output_contract(small_model: ThemeModel, small_rows: list[dict]) -> Non
             assert theme.id in small_model.assignments_[answer_id]
 
 
+def test_label_terms_name_different_things() -> None:
+    # Another inflection, or a longer word built on a chosen word of 6+ letters, is skipped;
+    # short shared beginnings ("skole"/"skolevej") are different words.
+    from nlp.labels import _dedupe_surfaces
+
+    terms = [
+        ("a", "sundhedsplejersken"),
+        ("b", "sundhedspleje"),
+        ("c", "legeplads"),
+        ("d", "legepladsen"),
+        ("e", "skole"),
+        ("f", "skolevej"),
+        ("g", "babysalmesang"),
+    ]
+    kept = [t for _, t in _dedupe_surfaces(terms)]
+    assert kept == ["sundhedsplejersken", "legeplads", "skole", "skolevej", "babysalmesang"]
+
+
 def test_representatives_are_not_duplicates() -> None:
     texts = ["Flere bænke og skygge ved legepladsen"] * 6 + [
         "Legepladsen trænger til nye gynger",
