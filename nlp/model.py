@@ -159,7 +159,8 @@ class ThemeModel:
         self.k_: int = 0
         self.k_scores_: dict[int, float] = {}
         #: The k-means clusters of this fit before "andet", small clusters, previous themes
-        #: and staff decisions were applied (answer ids; the state a re-run starts from).
+        #: and staff decisions were applied (answer ids, largest cluster first; the state a
+        #: re-run starts from).
         self.clusters_: list[list[str]] = []
         self._featurizer = Featurizer(self.features)
         self._centroids = np.zeros((0, 1), dtype=np.float32)
@@ -241,7 +242,8 @@ class ThemeModel:
             self.clusters_ = [
                 [ids[free[row]] for row in np.flatnonzero(labels == j)] for j in range(k)
             ]
-            self.clusters_ = [c for c in self.clusters_ if c]
+            # Largest first: a re-run asked for fewer themes starts from the largest clusters.
+            self.clusters_ = sorted((c for c in self.clusters_ if c), key=len, reverse=True)
             raw = self._andet_and_small(free, labels, centroids, z)
             groups = self._name_groups(raw, prior, cur, prev)
             was_andet = {pos[a] for a in previous_andet if a in pos}

@@ -37,6 +37,9 @@ from nlp import ThemeModel
 #: measures them for comparison.
 _HAS_ANDET = "previous_andet" in inspect.signature(ThemeModel.fit).parameters
 _HAS_CLUSTERS = "previous_clusters" in inspect.signature(ThemeModel.fit).parameters
+#: --start themes: leave the previous clusters out (the re-run starts from the previous
+#: themes' main answers, as runs stored before clusters were kept do).
+START_FROM_CLUSTERS = True
 
 
 def refit(corpus: Corpus, previous: ThemeModel, seed: int) -> ThemeModel:
@@ -44,7 +47,7 @@ def refit(corpus: Corpus, previous: ThemeModel, seed: int) -> ThemeModel:
     extra = {}
     if _HAS_ANDET:
         extra["previous_andet"] = [a for a, found in previous.assignments_.items() if not found]
-    if _HAS_CLUSTERS:
+    if _HAS_CLUSTERS and START_FROM_CLUSTERS:
         extra["previous_clusters"] = previous.clusters_
     return ThemeModel(seed=seed).fit(corpus.texts, corpus.ids, previous=previous.themes_, **extra)
 
@@ -83,7 +86,16 @@ def main() -> None:
     """Run every corpus and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--start",
+        choices=("clusters", "themes"),
+        default="clusters",
+        help="where a re-run's k-means starts: the previous run's clusters (as the engine "
+        "does) or its themes' main answers (runs stored before clusters were kept)",
+    )
     args = parser.parse_args()
+    global START_FROM_CLUSTERS
+    START_FROM_CLUSTERS = args.start == "clusters"
     seeds = list(range(args.seeds))
     rows = []
     for corpus in (load_known(), load_demo(), perturbed(load_known()), load_sib()):

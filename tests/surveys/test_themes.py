@@ -201,11 +201,11 @@ def test_themes_build_cli_on_demo(runner: FlaskCliRunner, session: Session) -> N
     assert bad.exit_code != 0
 
 
-@pytest.mark.parametrize("seed", [0, 9])
+@pytest.mark.parametrize("seed", [0, 5])
 def test_rerun_on_unchanged_answers_changes_nothing(session: Session, seed: int) -> None:
     # The demo campaign: ~300 answers, many naming two things. The re-run starts from the
     # previous run's k-means clusters (read from the stored run's model), so border cases stay
-    # put (with seed 9, starting from the themes' main answers moved some).
+    # put (with seed 5, starting from the themes' main answers moved some).
     load_demo(session)
     campaign = session.scalars(select(Campaign).where(Campaign.slug == "demo")).one()
     scope = Scope(campaign.id)
