@@ -1,4 +1,5 @@
-"""Command line: ``python -m nlp themes IN.jsonl --out OUT.json [--themes auto|N] [--seed S]``."""
+"""Command line: ``python -m nlp themes IN.jsonl --out OUT.json [--themes auto|N] [--seed S]
+[--question TEXT ...]``."""
 
 from __future__ import annotations
 
@@ -74,6 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     themes.add_argument("--out", type=Path, required=True, help="output JSON file")
     themes.add_argument("--themes", type=_themes_arg, default="auto", help="auto or N")
     themes.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    themes.add_argument(
+        "--question",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="the question the answers reply to (repeatable); its words are not theme labels",
+    )
     return parser
 
 
@@ -87,7 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     from nlp.model import ThemeModel
 
-    model = ThemeModel(n_themes=args.themes, seed=args.seed).fit(texts, ids)
+    model = ThemeModel(n_themes=args.themes, seed=args.seed).fit(
+        texts, ids, questions=args.question
+    )
     document = model.to_json()
     try:
         args.out.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", "utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -29,7 +29,10 @@ def _grams(bag: Bag) -> list[tuple[str, str]]:
 
 
 def class_tfidf_terms(
-    groups: Sequence[Sequence[Bag]], top_n: int = 10, min_docs: int = 2
+    groups: Sequence[Sequence[Bag]],
+    top_n: int = 10,
+    min_docs: int = 2,
+    exclude: Collection[str] = frozenset(),
 ) -> list[list[tuple[str, str]]]:
     """Distinctive terms per group, rendered with the surface form citizens used most.
 
@@ -37,7 +40,8 @@ def class_tfidf_terms(
     average number of terms per group and f(t) the frequency of t over all groups. A term must
     occur in at least `min_docs` answers of the group (all when the group is smaller). A unigram
     already covered by a chosen bigram (and vice versa) is skipped, and so is another
-    inflection of a chosen word. Returns (lemma key, surface) pairs per group.
+    inflection of a chosen word, and a term with a lemma in `exclude` (the question's own
+    words). Returns (lemma key, surface) pairs per group.
     """
     tf: list[Counter[str]] = []
     docfreq: list[Counter[str]] = []
@@ -70,7 +74,7 @@ def class_tfidf_terms(
             (
                 (c / size * math.log(1 + avg / total[t]), t)
                 for t, c in counts.items()
-                if dfs[t] >= need
+                if dfs[t] >= need and not (exclude and any(p in exclude for p in t.split(" ")))
             ),
             key=lambda x: (-x[0], x[1]),
         )

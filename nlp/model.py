@@ -176,6 +176,7 @@ class ThemeModel:
         curation: Curation | None = None,
         previous_andet: Iterable[str] = (),
         previous_clusters: Sequence[Sequence[str]] = (),
+        questions: Sequence[str] = (),
     ) -> ThemeModel:
         """Find themes in `texts`; keep ids of `previous` themes; apply staff `curation`.
 
@@ -184,6 +185,8 @@ class ThemeModel:
         fit them clearly better (`stickiness`). `previous_clusters`: the previous run's
         `clusters_`; k-means starts from their means (over the answers still here) instead
         of the previous themes' means, so that the same answers give the same clusters.
+        `questions`: what the answers reply to; their words (every answer shares them: "Hvad er
+        det gode børneliv her?") are left out of the themes' labels and terms.
         """
         texts = [str(t) for t in texts]
         ids = [str(i) for i in ids] if ids is not None else [str(i) for i in range(len(texts))]
@@ -278,7 +281,13 @@ class ThemeModel:
                 themes = []
             assignments[i] = themes[:3]
 
-        self._build_themes(texts, ids, bags, z, assignments, cur, {t.id: t for t in prev})
+        asked = frozenset(
+            lemma
+            for units in analyze([str(q) for q in questions])
+            for u in units
+            for lemma in u.lemmas
+        )
+        self._build_themes(texts, ids, bags, z, assignments, cur, {t.id: t for t in prev}, asked)
         return self
 
     @staticmethod
@@ -516,6 +525,7 @@ class ThemeModel:
         assignments: dict[int, list[str]],
         cur: Curation,
         prev: dict[str, Theme],
+        asked: frozenset[str] = frozenset(),
     ) -> None:
         members: dict[str, list[int]] = {t: [] for t in self._centroid_ids}
         for i, tids in assignments.items():
@@ -524,7 +534,7 @@ class ThemeModel:
         order = [t for t in self._centroid_ids if members.get(t)]
         andet = [i for i, t in assignments.items() if not t and not bags[i].empty]
         groups = [[bags[i] for i in members[t]] for t in order] + [[bags[i] for i in andet]]
-        term_pairs = class_tfidf_terms(groups)[: len(order)]
+        term_pairs = class_tfidf_terms(groups, exclude=asked)[: len(order)]
         pos = {a: i for i, a in enumerate(ids)}
         curated = cur.theme_ids()
         hidden = set(cur.hidden)

@@ -114,6 +114,21 @@ def answers_in_scope(scope: Scope) -> Select[tuple[Answer]]:
     return scope.narrow(stmt)
 
 
+def questions_in_scope(scope: Scope) -> Select[tuple[str, str]]:
+    """(question, wall title) of every question the scope's answers reply to."""
+    stmt = (
+        select(Prompt.text, Wall.title)
+        .join(Wall, Prompt.wall_id == Wall.id)
+        .where(Wall.campaign_id == scope.campaign_id)
+        .order_by(Prompt.id)
+    )
+    if scope.wall_id is not None:
+        stmt = stmt.where(Wall.id == scope.wall_id)
+    if scope.prompt_id is not None:
+        stmt = stmt.where(Prompt.id == scope.prompt_id)
+    return stmt
+
+
 def latest_run(session: Session, scope_key: str) -> ThemeRun | None:
     """The newest run of a scope."""
     return session.scalars(
@@ -209,6 +224,11 @@ def build_themes(
     previous = latest_run(session, scope.key)
     curation = curation_for(session, scope)
     before = _previous_run(previous, session)
+    # The questions' own words (and the walls' titles) are in every answer's context: not
+    # theme names ("børneliv" on a wall asking "Hvad er det gode børneliv her?").
+    questions = list(
+        dict.fromkeys(t for row in session.execute(questions_in_scope(scope)) for t in row)
+    )
     model = ThemeModel(n_themes=n_themes, seed=seed).fit(
         [a.text for a in answers],
         ids=[str(a.id) for a in answers],
@@ -216,6 +236,7 @@ def build_themes(
         curation=Curation.from_dict(curation.data or {}),
         previous_andet=before.andet,
         previous_clusters=before.clusters,
+        questions=questions,
     )
     pinned = (curation.data or {}).get("pinned") or {}
     run = ThemeRun(

@@ -51,6 +51,20 @@ def test_themes_command(tmp_path: Path, small_rows: list[dict], capsys: Any) -> 
     assert "4 themes" in capsys.readouterr().err
 
 
+def test_question_option_keeps_its_words_out_of_labels(
+    tmp_path: Path, small_rows: list[dict]
+) -> None:
+    rows = [{"id": r["id"], "text": r["text"]} for r in small_rows]
+    src = write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.json"
+    args = ["themes", str(src), "--out", str(out), "--question", "Hvad med legepladserne?"]
+    assert main([*args, "--question", "Og cykelstierne?"]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    check_contract(doc, [r["id"] for r in rows])
+    terms = " ".join(term for theme in doc["themes"] for term in theme["terms"])
+    assert "legeplads" not in terms and "cykelsti" not in terms
+
+
 def test_integer_ids_and_blank_lines(tmp_path: Path) -> None:
     src = write_jsonl(
         tmp_path / "in.jsonl",

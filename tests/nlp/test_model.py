@@ -57,6 +57,20 @@ def test_output_contract(small_model: ThemeModel, small_rows: list[dict]) -> Non
             assert theme.id in small_model.assignments_[answer_id]
 
 
+def test_the_questions_own_words_are_not_theme_terms(small_rows: list[dict]) -> None:
+    # Answers to "Hvad skal der til på legepladserne?" all talk about playgrounds: the word
+    # names the question, not a theme (without the question it leads a label: see above).
+    model = ThemeModel(seed=0).fit(
+        [r["text"] for r in small_rows],
+        [r["id"] for r in small_rows],
+        questions=["Hvad skal der til på legepladserne?"],
+    )
+    terms = [term for theme in model.themes_ for term in theme.terms]
+    assert terms and not [t for t in terms if "legeplads" in t]
+    plain = ThemeModel(seed=0).fit([r["text"] for r in small_rows], [r["id"] for r in small_rows])
+    assert model.assignments_ == plain.assignments_  # labels only: the themes are the same
+
+
 def test_label_terms_name_different_things() -> None:
     # Another inflection, or a longer word built on a chosen word of 6+ letters, is skipped;
     # short shared beginnings ("skole"/"skolevej") are different words.

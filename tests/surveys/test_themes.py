@@ -201,6 +201,16 @@ def test_themes_build_cli_on_demo(runner: FlaskCliRunner, session: Session) -> N
     assert bad.exit_code != 0
 
 
+def test_question_words_are_not_theme_labels(session: Session) -> None:
+    # The demo wall asks "Hvad er det gode børneliv her?" and "Hvilke tilbud eller tiltag
+    # drømmer du om?": answers echo those words, which named themes before.
+    load_demo(session)
+    campaign = session.scalars(select(Campaign).where(Campaign.slug == "demo")).one()
+    run = build_themes(session, Scope(campaign.id))
+    terms = {term for theme in run.themes for term in theme.terms}
+    assert terms and not {t for t in terms if "børneliv" in t or "tilbud" in t}
+
+
 @pytest.mark.parametrize("seed", [0, 5])
 def test_rerun_on_unchanged_answers_changes_nothing(session: Session, seed: int) -> None:
     # The demo campaign: ~300 answers, many naming two things. The re-run starts from the
