@@ -81,3 +81,22 @@ LEMMA_FIXES: dict[str, str] = {
     "unge": "ung",
     "lærer": "lærer",
 }
+
+# Fixed expressions whose words are not what a question asks about: "Hvad står i vejen for et
+# godt ungeliv?" asks about obstacles, not roads, so "vej" must stay a possible theme word.
+# Removed from question texts before their words are kept out of theme labels.
+QUESTION_IDIOMS: tuple[str, ...] = (
+    "i vejen for",
+    "i vejen",
+    "i gang med",
+    "i gang",
+    "på plads",
+    "til rådighed",
+    "til stede",
+    "i stand til",
+    "i orden",
+    "til gavn for",
+    "i forhold til",
+    "på tværs af",
+    "for eksempel",
+)

@@ -14,6 +14,7 @@ import numpy as np
 from nlp import cluster as cl
 from nlp.features import Bag, FeatureConfig, Featurizer
 from nlp.labels import LABEL_SEPARATOR, class_tfidf_terms, make_label, representatives
+from nlp.lexicon import QUESTION_IDIOMS
 from nlp.text import TextOptions, Unit, analyze
 
 FORMAT_VERSION = 1
@@ -281,12 +282,7 @@ class ThemeModel:
                 themes = []
             assignments[i] = themes[:3]
 
-        asked = frozenset(
-            lemma
-            for units in analyze([str(q) for q in questions])
-            for u in units
-            for lemma in u.lemmas
-        )
+        asked = question_words(questions)
         self._build_themes(texts, ids, bags, z, assignments, cur, {t.id: t for t in prev}, asked)
         return self
 
@@ -691,6 +687,17 @@ class ThemeModel:
             ],
             "assignments": self.assignments_,
         }
+
+
+_IDIOMS = re.compile(
+    r"\b(?:" + "|".join(re.escape(i) for i in QUESTION_IDIOMS) + r")\b", re.IGNORECASE
+)
+
+
+def question_words(questions: Iterable[str]) -> frozenset[str]:
+    """The lemmas of the questions' content words, fixed expressions left out ("i vejen for")."""
+    texts = [_IDIOMS.sub(" ", str(q)) for q in questions]
+    return frozenset(lemma for units in analyze(texts) for u in units for lemma in u.lemmas)
 
 
 def _keep_previous_label(terms: list[str], previous: Theme | None) -> list[str]:

@@ -71,6 +71,14 @@ def test_the_questions_own_words_are_not_theme_terms(small_rows: list[dict]) -> 
     assert model.assignments_ == plain.assignments_  # labels only: the themes are the same
 
 
+def test_question_words_leave_out_fixed_expressions() -> None:
+    from nlp.model import question_words
+
+    words = question_words(["Hvad står i vejen for et godt ungeliv her?", "Det gode børneliv"])
+    assert {"ungeliv", "børneliv"} <= words and "vej" not in words
+    assert "vej" in question_words(["Hvordan er vejen til skole?"])  # a road, asked about
+
+
 def test_label_terms_name_different_things() -> None:
     # Another inflection, or a longer word built on a chosen word of 6+ letters, is skipped;
     # short shared beginnings ("skole"/"skolevej") are different words.
