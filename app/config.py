@@ -31,8 +31,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "DATABASE_ENGINE_OPTIONS": {},
         # PostgreSQL connections kept open per process, and how many more may be opened (and
         # closed again) at busy moments. See README "Drift" for the sum across servers.
-        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "10")),
-        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "10")),
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "16")),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "4")),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",

@@ -491,6 +491,14 @@ def verdict(results: list[Result]) -> list[str]:
     return missed
 
 
+def keep_logs(workdir: Path, database: str, target: Path) -> None:
+    """Copy the run's server logs out of its temporary folder before it is removed."""
+    target.mkdir(parents=True, exist_ok=True)
+    for source in (workdir / f"gunicorn-{database}.log", workdir / "pg" / "server.log"):
+        if source.is_file():
+            shutil.copyfile(source, target / f"{database}-{source.name}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
@@ -506,6 +514,11 @@ def main() -> int:
     parser.add_argument(
         "--gunicorn-args", default="", help="extra gunicorn options (GUNICORN_CMD_ARGS)"
     )
+    parser.add_argument(
+        "--keep-logs",
+        type=Path,
+        help="copy the gunicorn access log (request times) and PostgreSQL's log here",
+    )
     args = parser.parse_args()
     global GUNICORN_ARGS
     GUNICORN_ARGS = args.gunicorn_args
@@ -516,7 +529,11 @@ def main() -> int:
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="stemmer-load-") as workdir:
             os.chmod(workdir, 0o755)  # the postgres account must reach the data directory
-            results.append(bench(database, binary, args, Path(workdir)))
+            try:
+                results.append(bench(database, binary, args, Path(workdir)))
+            finally:
+                if args.keep_logs:
+                    keep_logs(Path(workdir), database, args.keep_logs)
     print(report(results, args))
     missed = verdict(results)
     print("\nTargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))

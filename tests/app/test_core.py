@@ -89,6 +89,6 @@ def test_postgresql_keeps_a_pool_of_connections_per_process(
     if not is_postgresql(database_url):  # SQLite: SQLAlchemy's own pool for files
         assert from_env.size() == pool.size()
         return
-    assert (pool.size(), pool._max_overflow) == (10, 10)
+    assert (pool.size(), pool._max_overflow) == (16, 4)
     assert (from_env.size(), from_env._max_overflow) == (3, 7)
     assert is_postgresql("postgres://u@h/db") and not is_postgresql("sqlite:///x.db")
