@@ -29,8 +29,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "DATABASE_URL": env.get("DATABASE_URL")
         or f"sqlite:///{Path(instance_path) / 'stemmer.db'}",
         "DATABASE_ENGINE_OPTIONS": {},
-        # PostgreSQL connections kept open per process, and how many more may be opened (and
-        # closed again) at busy moments. See README "Drift" for the sum across servers.
+        # Database connections (PostgreSQL, SQLite files) kept open per process, and how many
+        # more may be opened (and closed again) at busy moments. README "Drift": the sum.
         "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "16")),
         "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "4")),
         "MAX_CONTENT_LENGTH": 256 * 1024,

@@ -9,16 +9,10 @@ from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from surveys.db import is_postgresql, make_engine, make_session_factory
+from surveys.db import is_postgresql, is_sqlite_file, make_engine, make_session_factory
 from surveys.models import Base
-
-
-def _is_sqlite_file(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
 
 
 @dataclass
@@ -40,14 +34,14 @@ class Database:
         """Create the engine from ``DATABASE_URL`` and close sessions on teardown."""
         options = dict(app.config["DATABASE_ENGINE_OPTIONS"])
         url = app.config["DATABASE_URL"]
-        if is_postgresql(url) or _is_sqlite_file(url):
+        if is_postgresql(url) or is_sqlite_file(url):
             # A connection opened per request beyond the pool costs PostgreSQL a new backend
             # process (SQLite: opening the file, the pragmas, reading the schema). gunicorn
             # gives one worker more than ten requests at once under load; SQLAlchemy's
             # defaults (5 kept, 10 more) then open and close hundreds a minute. Keep them.
             options.setdefault("pool_size", app.config["DATABASE_POOL_SIZE"])
             options.setdefault("max_overflow", app.config["DATABASE_MAX_OVERFLOW"])
-        engine = make_engine(app.config["DATABASE_URL"], **options)
+        engine = make_engine(url, **options)
         app.extensions["stemmer.db"] = _DatabaseState(engine, make_session_factory(engine))
         app.teardown_appcontext(self._close_session)
 

@@ -26,6 +26,12 @@ def is_postgresql(url: str) -> bool:
     return make_url(normalise_url(url)).get_backend_name() == "postgresql"
 
 
+def is_sqlite_file(url: str) -> bool:
+    """Whether ``url`` names an SQLite database in a file (not in memory)."""
+    parsed = make_url(normalise_url(url))
+    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

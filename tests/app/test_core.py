@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from app.config import instance_secret_key, load_config
-from surveys.db import is_postgresql
+from surveys.db import is_postgresql, is_sqlite_file
 
 
 def test_healthz_ok(client: FlaskClient) -> None:
@@ -90,3 +90,5 @@ def test_the_database_keeps_a_pool_of_connections_per_process(
     assert (pool.size(), pool._max_overflow) == (16, 4)
     assert (from_env.size(), from_env._max_overflow) == (3, 7)
     assert is_postgresql("postgres://u@h/db") and not is_postgresql("sqlite:///x.db")
+    assert is_sqlite_file("sqlite:///x.db") and not is_sqlite_file("sqlite:///:memory:")
+    assert not is_sqlite_file("sqlite://") and not is_sqlite_file("postgres://u@h/db")
