@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 #: Milliseconds SQLite waits for a lock before giving up.
@@ -57,3 +59,71 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose objects stay usable after commit (handy for rendering)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+#: Parameters as the driver takes them: positional (SQLite) or by name (psycopg).
+DriverParameters = Sequence[Any] | dict[str, Any]
+
+
+class PreparedInsert:
+    """A one-row ``INSERT ... RETURNING`` of a table, compiled once per dialect.
+
+    For a hot write of a single row, executing a compiled Core statement costs more Python
+    than the statement costs SQLite; on SQLite the writer holds the database's one write lock
+    meanwhile, so every other writer waits for that Python too. :meth:`parameters` turns a row
+    into the driver's parameters (through each column type's bind processor, as a Core
+    execution would) before the write; :meth:`execute` then runs the compiled text with
+    ``Connection.exec_driver_sql``, which keeps SQLAlchemy's transaction, events and error
+    wrapping, and returns the new row's primary key.
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str]) -> None:
+        self._statement = table.insert().returning(*table.primary_key.columns)
+        self._columns = list(columns)
+        self._compiled: dict[str, tuple[str, bool, list[tuple[str, Any]]]] = {}
+
+    def _for(self, dialect: Dialect) -> tuple[str, bool, list[tuple[str, Any]]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            statement = self._statement.compile(dialect=dialect, column_keys=self._columns)
+            names = statement.positiontup if statement.positional else list(statement.binds)
+            if sorted(names or ()) != sorted(self._columns):  # bind names are the column keys
+                raise ValueError(f"cannot prepare {self._statement}: parameters {names}")
+            binds = [
+                (name, statement.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in names or ()
+            ]
+            compiled = self._compiled[dialect.name] = (str(statement), statement.positional, binds)
+        return compiled
+
+    def parameters(self, dialect: Dialect, row: Mapping[str, Any]) -> DriverParameters:
+        """The driver's parameters for ``row`` (a value for every column named at
+        construction)."""
+        _sql, positional, binds = self._for(dialect)
+        values = [
+            (name, row[name] if process is None else process(row[name])) for name, process in binds
+        ]
+        if positional:
+            return tuple(value for _name, value in values)
+        return dict(values)
+
+    def execute(self, connection: Connection, parameters: DriverParameters) -> Any:
+        """Insert the row; return its primary key."""
+        sql, _positional, _binds = self._for(connection.dialect)
+        return connection.exec_driver_sql(sql, parameters).scalar_one()  # type: ignore[arg-type]
+
+
+def commit_driver(connection: Connection) -> None:
+    """Commit the transaction of ``connection``'s driver connection now.
+
+    For a writer that must release a lock right after its commit: the session's own commit
+    (run afterwards, finding nothing left to commit) also closes the session's transaction
+    and returns the connection to the pool, work that need not happen under the lock. A
+    driver error is raised as SQLAlchemy's (``OperationalError`` etc.), as from a session.
+    """
+    dialect = connection.dialect
+    error_class = dialect.loaded_dbapi.Error
+    try:
+        dialect.do_commit(connection.connection)
+    except error_class as error:
+        raise DBAPIError.instance("COMMIT", None, error, error_class, dialect=dialect) from error

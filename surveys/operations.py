@@ -11,7 +11,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, UnboundExecutionError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from . import queries
+from .db import PreparedInsert, commit_driver
 from .errors import N_, Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
 from .models import (
     AGE_GROUP_CODES,
@@ -387,8 +388,7 @@ def submit_answer(
     # constraint and is answered from the stored row. Nothing is expired by this commit, so
     # the caller can read the answer and the wall without reloading them.
     try:
-        with _write_turn(session):
-            existing = add_once(session, answer, _commit_keeping_state)
+        existing = add_once(session, answer, commit=True)
     except IntegrityError:
         if not isinstance(wall, WallSnapshot):
             raise
@@ -429,19 +429,21 @@ _DEFAULTED_COLUMNS = tuple(
     for column in Answer.__table__.columns
     if column.key != "id" and (column.default is not None or column.server_default is not None)
 )
-#: One INSERT, compiled once: the ORM's unit of work costs about as much again as the
-#: statement itself for a single row, and answering is the hot write path.
-_INSERT_ANSWER = Answer.__table__.insert()
+#: One INSERT, compiled once and run without the ORM: the ORM's unit of work costs about as
+#: much again as the statement itself for a single row, and answering is the hot write path.
+_INSERT_ANSWER = PreparedInsert(Answer.__table__, _ANSWER_COLUMNS)
 
 
-def add_once(session: Session, answer: Answer, write: Callable[[Session], None]) -> Answer | None:
-    """Insert a new answer and ``write`` (flush or commit); None when it was stored.
+def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None:
+    """Insert a new answer; None when it was stored.
 
     ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards it is
-    in the session as if loaded (its id assigned, nothing pending). When the wall already holds
-    an answer with the same ``client_submission_id`` (a retry, or a concurrent duplicate
-    losing the race on the unique constraint) the session is rolled back and that stored
-    answer is returned instead.
+    in the session as if loaded (its id assigned, nothing pending). With ``commit`` the
+    answer is committed at once, in this database's write turn (:func:`_write_turn`: only
+    the INSERT and the commit hold it); without, it is part of the session's transaction,
+    which the caller commits. When the wall already holds an answer with the same
+    ``client_submission_id`` (a retry, or a concurrent duplicate losing the race on the
+    unique constraint) the session is rolled back and that stored answer is returned instead.
     """
     row = {key: getattr(answer, key) for key in _ANSWER_COLUMNS}
     unset = [key for key in _DEFAULTED_COLUMNS if row[key] is None]
@@ -451,11 +453,18 @@ def add_once(session: Session, answer: Answer, write: Callable[[Session], None])
         if key not in answer.__dict__:  # None, and known to be None (not reloaded later)
             setattr(answer, key, None)
     try:
-        result = session.connection().execute(_INSERT_ANSWER, row)
-        answer.id = result.inserted_primary_key[0]
+        connection = session.connection()
+        parameters = _INSERT_ANSWER.parameters(connection.dialect, row)
+        if commit:
+            with _write_turn(session):
+                answer.id = _INSERT_ANSWER.execute(connection, parameters)
+                commit_driver(connection)
+        else:
+            answer.id = _INSERT_ANSWER.execute(connection, parameters)
         make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
         session.add(answer)
-        write(session)
+        if commit:
+            _commit_keeping_state(session)  # the answer is committed: this ends the transaction
     except IntegrityError:
         session.rollback()
         existing = session.scalars(

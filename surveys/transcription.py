@@ -161,7 +161,7 @@ def transcribe(
         language=wall.language,
     )
     answer = Answer(**values)
-    existing = add_once(session, answer, Session.flush)
+    existing = add_once(session, answer, commit=False)
     if existing is not None:
         return _replay(existing, batch, cleaned)
     audit.record(

@@ -394,5 +394,5 @@ def test_add_once_refuses_an_answer_without_the_values_the_table_would_default(
         client_submission_id="defaults-0001",
     )
     with pytest.raises(ValueError, match="created_at, status, pii_findings"):
-        operations.add_once(session, answer, Session.flush)
+        operations.add_once(session, answer, commit=False)
     assert count_answers(session) == 0
