@@ -86,12 +86,13 @@ class PreparedInsert:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             statement = self._statement.compile(dialect=dialect, column_keys=self._columns)
-            names = statement.positiontup if statement.positional else list(statement.binds)
-            if sorted(names or ()) != sorted(self._columns):  # bind names are the column keys
+            # In the order the driver takes them: SQL order for positional parameters.
+            names = list(statement.positiontup or () if statement.positional else statement.binds)
+            if sorted(names) != sorted(self._columns):  # bind names are the column keys
                 raise ValueError(f"cannot prepare {self._statement}: parameters {names}")
             binds = [
                 (name, statement.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in names or ()
+                for name in names
             ]
             compiled = self._compiled[dialect.name] = (str(statement), statement.positional, binds)
         return compiled
@@ -110,7 +111,7 @@ class PreparedInsert:
     def execute(self, connection: Connection, parameters: DriverParameters) -> Any:
         """Insert the row; return its primary key."""
         sql, _positional, _binds = self._for(connection.dialect)
-        return connection.exec_driver_sql(sql, parameters).scalar_one()  # type: ignore[arg-type]
+        return connection.exec_driver_sql(sql, parameters).scalar_one()
 
 
 def commit_driver(connection: Connection) -> None:

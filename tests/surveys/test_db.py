@@ -38,19 +38,16 @@ def _row(session: Session, submission: str) -> dict[str, object]:
     return values
 
 
-def _stored(engine_or_session: Session | Engine, answer_id: int) -> dict[str, object]:
-    """The row as the database holds it, read without the ORM's type conversions."""
-    columns = ", ".join(COLUMNS)
-    query = text(f"SELECT {columns} FROM answer WHERE id = :id")
-    if isinstance(engine_or_session, Session):
-        row = engine_or_session.execute(query, {"id": answer_id}).one()
-    else:
-        with engine_or_session.connect() as connection:
-            row = connection.execute(query, {"id": answer_id}).one()
-    return dict(row._mapping)
+def _stored(engine: Engine, answer_id: int) -> dict[str, object]:
+    """The committed row as the database holds it, read without the ORM's type conversions."""
+    query = text(f"SELECT {', '.join(COLUMNS)} FROM answer WHERE id = :id")
+    with engine.connect() as connection:
+        return dict(connection.execute(query, {"id": answer_id}).one()._mapping)
 
 
-def test_the_prepared_insert_stores_what_the_orm_stores(session: Session) -> None:
+def test_the_prepared_insert_stores_what_the_orm_stores(
+    session: Session, elsewhere: Engine
+) -> None:
     values = _row(session, "orm-0001")
     through_orm = Answer(**values)
     session.add(through_orm)
@@ -60,8 +57,8 @@ def test_the_prepared_insert_stores_what_the_orm_stores(session: Session) -> Non
     answer_id = INSERT.execute(connection, INSERT.parameters(connection.dialect, prepared))
     session.commit()
     assert isinstance(answer_id, int) and answer_id != through_orm.id
-    expected = {**_stored(session, through_orm.id), "client_submission_id": "prepared-0001"}
-    assert _stored(session, answer_id) == expected
+    expected = {**_stored(elsewhere, through_orm.id), "client_submission_id": "prepared-0001"}
+    assert _stored(elsewhere, answer_id) == expected
     loaded = session.get(Answer, answer_id)
     assert loaded is not None
     assert loaded.created_at == datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
