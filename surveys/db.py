@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Mapping, Sequence
-from typing import Any
+from contextlib import suppress
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
@@ -65,53 +70,79 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 DriverParameters = Sequence[Any] | dict[str, Any]
 
 
+class _Compiled(NamedTuple):
+    returning: str  # INSERT ... RETURNING the primary key
+    plain: str  # INSERT alone (SQLite's writer reads the new rowid instead)
+    positional: bool
+    binds: list[tuple[str, Any]]  # (parameter name, bind processor or None), driver order
+
+
 class PreparedInsert:
-    """A one-row ``INSERT ... RETURNING`` of a table, compiled once per dialect.
+    """A one-row ``INSERT`` of a table, compiled once per dialect.
 
     For a hot write of a single row, executing a compiled Core statement costs more Python
     than the statement costs SQLite; on SQLite the writer holds the database's one write lock
     meanwhile, so every other writer waits for that Python too. :meth:`parameters` turns a row
     into the driver's parameters (through each column type's bind processor, as a Core
-    execution would) before the write; :meth:`execute` then runs the compiled text with
+    execution would) before the write. :meth:`execute` then runs ``INSERT ... RETURNING`` with
     ``Connection.exec_driver_sql``, which keeps SQLAlchemy's transaction, events and error
-    wrapping, and returns the new row's primary key.
+    wrapping, and returns the new row's primary key; :meth:`execute_now` inserts and commits
+    at once through an :class:`SQLiteWriter`.
     """
 
     def __init__(self, table: Table, columns: Sequence[str]) -> None:
-        self._statement = table.insert().returning(*table.primary_key.columns)
+        self._table = table
         self._columns = list(columns)
-        self._compiled: dict[str, tuple[str, bool, list[tuple[str, Any]]]] = {}
+        self._compiled: dict[str, _Compiled] = {}
 
-    def _for(self, dialect: Dialect) -> tuple[str, bool, list[tuple[str, Any]]]:
+    def _for(self, dialect: Dialect) -> _Compiled:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            statement = self._statement.compile(dialect=dialect, column_keys=self._columns)
+            insert = self._table.insert()
+            returning = insert.returning(*self._table.primary_key.columns)
+            statements = [
+                statement.compile(dialect=dialect, column_keys=self._columns)
+                for statement in (returning, insert)
+            ]
             # In the order the driver takes them: SQL order for positional parameters.
-            names = list(statement.positiontup or () if statement.positional else statement.binds)
-            if sorted(names) != sorted(self._columns):  # bind names are the column keys
-                raise ValueError(f"cannot prepare {self._statement}: parameters {names}")
+            names = [
+                list(statement.positiontup or () if statement.positional else statement.binds)
+                for statement in statements
+            ]
+            if sorted(names[0]) != sorted(self._columns) or names[1] != names[0]:
+                raise ValueError(f"cannot prepare {insert}: parameters {names[0]}")
+            statement = statements[0]
             binds = [
                 (name, statement.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in names
+                for name in names[0]
             ]
-            compiled = self._compiled[dialect.name] = (str(statement), statement.positional, binds)
+            compiled = self._compiled[dialect.name] = _Compiled(
+                str(statement), str(statements[1]), statement.positional, binds
+            )
         return compiled
 
     def parameters(self, dialect: Dialect, row: Mapping[str, Any]) -> DriverParameters:
         """The driver's parameters for ``row`` (a value for every column named at
         construction)."""
-        _sql, positional, binds = self._for(dialect)
+        compiled = self._for(dialect)
         values = [
-            (name, row[name] if process is None else process(row[name])) for name, process in binds
+            (name, row[name] if process is None else process(row[name]))
+            for name, process in compiled.binds
         ]
-        if positional:
+        if compiled.positional:
             return tuple(value for _name, value in values)
         return dict(values)
 
     def execute(self, connection: Connection, parameters: DriverParameters) -> Any:
-        """Insert the row; return its primary key."""
-        sql, _positional, _binds = self._for(connection.dialect)
+        """Insert the row in ``connection``'s transaction; return its primary key."""
+        sql = self._for(connection.dialect).returning
         return connection.exec_driver_sql(sql, parameters).scalar_one()
+
+    def execute_now(self, writer: SQLiteWriter, row: Mapping[str, Any]) -> int:
+        """Insert the row and commit it at once through ``writer``; return its rowid (the
+        primary key of a table whose key is one integer column)."""
+        parameters = self.parameters(writer.dialect, row)
+        return writer.insert(self._for(writer.dialect).plain, parameters)
 
 
 def commit_driver(connection: Connection) -> None:
@@ -128,3 +159,125 @@ def commit_driver(connection: Connection) -> None:
         dialect.do_commit(connection.connection)
     except error_class as error:
         raise DBAPIError.instance("COMMIT", None, error, error_class, dialect=dialect) from error
+
+
+#: Writers of all SQLite databases in this process take turns on this lock.
+_SQLITE_WRITES = threading.Lock()
+#: Writers kept open at most per process (a process normally writes one database; the test
+#: suite writes hundreds).
+MAX_SQLITE_WRITERS = 16
+
+
+class SQLiteWriter:
+    """This process's writer of one SQLite file: statements committed as they run.
+
+    SQLite lets one connection write at a time and makes the others sleep and retry (in steps
+    of 1, 2, 5, 10 ... up to 100 ms). A hot single-row write (a citizen's answer) therefore
+    takes turns instead: the threads of a process on a lock, the processes on an advisory lock
+    on a file beside the database (``<database>-writers``), which the kernel hands to the next
+    waiter at once. While a process holds the turn, every other writer waits, so the turn
+    holds as little as possible: one statement on one connection in autocommit mode, so that
+    SQLite inserts and commits within a single call that runs without Python's interpreter
+    lock (a pooled connection would need the interpreter again between the INSERT and the
+    COMMIT, and wait for it while every other writer waits for the turn).
+
+    One writer per process and file (:meth:`of`), its connection opened on first use with the
+    engine's pragmas. Durability is the engine's (WAL, ``synchronous=NORMAL``): the statement
+    is committed when :meth:`insert` returns. A session that still has its own transaction open
+    must commit it first (SQLite would make the writer wait for it).
+    """
+
+    _writers: dict[tuple[int, str], SQLiteWriter] = {}
+
+    def __init__(self, engine: Engine, path: str) -> None:
+        self.dialect = engine.dialect
+        self.path = path
+        self._url = engine.url
+        self._connection: sqlite3.Connection | None = None
+        self._lock_file: int | None = None
+        self._busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS
+        try:
+            self._lock_file = os.open(
+                f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600
+            )
+        except OSError:  # a read-only folder: SQLite's own waiting still keeps writes apart
+            self._lock_file = None
+
+    @classmethod
+    def of(cls, engine: Engine) -> SQLiteWriter | None:
+        """The writer of ``engine``'s SQLite file in this process; None for other databases
+        (PostgreSQL, SQLite in memory)."""
+        if engine.dialect.name != "sqlite":
+            return None
+        path = engine.url.database
+        if not path or path == ":memory:" or engine.url.query.get("mode") == "memory":
+            return None
+        key = (os.getpid(), path)  # a forked process opens its own (a shared one would not
+        writer = cls._writers.get(key)  # exclude, and SQLite connections must not cross forks)
+        if writer is None:
+            with _SQLITE_WRITES:
+                writer = cls._writers.get(key)
+                if writer is None:
+                    if len(cls._writers) >= MAX_SQLITE_WRITERS:
+                        # Safe to close: no write runs outside _SQLITE_WRITES, held here.
+                        for old in cls._writers.values():
+                            old._close()
+                        cls._writers.clear()
+                    writer = cls._writers[key] = cls(engine, path)
+        return writer
+
+    def set_busy_timeout(self, milliseconds: int) -> None:
+        """How long a write waits for SQLite's lock while another program holds it (default
+        :data:`SQLITE_BUSY_TIMEOUT_MS`); then it fails with ``OperationalError``."""
+        with _SQLITE_WRITES:
+            self._busy_timeout_ms = int(milliseconds)
+            if self._connection is not None:
+                self._connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+
+    def _connect(self) -> sqlite3.Connection:
+        args, options = self.dialect.create_connect_args(self._url)  # file name, uri=...
+        options.update(
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,  # autocommit: each statement commits as it completes
+            check_same_thread=False,  # one thread at a time uses it, under _SQLITE_WRITES
+        )
+        connection = sqlite3.connect(*args, **options)
+        _configure_sqlite(connection, None)
+        connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
+        return connection
+
+    def insert(self, sql: str, parameters: DriverParameters) -> int:
+        """Run one INSERT and commit it, in this database's write turn; return the rowid.
+
+        A driver error is raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``
+        ...), as from a session; in autocommit mode it leaves no transaction open.
+        """
+        with _SQLITE_WRITES:
+            try:
+                if self._connection is None:
+                    self._connection = self._connect()
+                if self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+                try:
+                    cursor = self._connection.execute(sql, parameters)
+                finally:
+                    if self._lock_file is not None:
+                        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            except sqlite3.Error as error:
+                raise DBAPIError.instance(
+                    sql, parameters, error, sqlite3.Error, dialect=self.dialect
+                ) from error
+        rowid = cursor.lastrowid
+        if rowid is None:
+            raise ValueError(f"not an INSERT: {sql}")
+        return rowid
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            with suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+        if self._lock_file is not None:
+            with suppress(OSError):
+                os.close(self._lock_file)
+            self._lock_file = None

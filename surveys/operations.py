@@ -6,13 +6,11 @@ Each service takes a session, validates, writes and commits; it raises a
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -24,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, UnboundExecutionError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 
 from . import queries
-from .db import PreparedInsert, commit_driver
+from .db import PreparedInsert, SQLiteWriter, commit_driver
 from .errors import N_, Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
 from .models import (
     AGE_GROUP_CODES,
@@ -439,11 +437,13 @@ def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None
 
     ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards it is
     in the session as if loaded (its id assigned, nothing pending). With ``commit`` the
-    answer is committed at once, in this database's write turn (:func:`_write_turn`: only
-    the INSERT and the commit hold it); without, it is part of the session's transaction,
-    which the caller commits. When the wall already holds an answer with the same
-    ``client_submission_id`` (a retry, or a concurrent duplicate losing the race on the
-    unique constraint) the session is rolled back and that stored answer is returned instead.
+    answer is committed at once: on an SQLite file by this process's
+    :class:`~surveys.db.SQLiteWriter` (in the database's write turn; a transaction the session
+    still has open is committed first), elsewhere in the session's transaction. Without
+    ``commit`` it is part of the session's transaction, which the caller commits. When the
+    wall already holds an answer with the same ``client_submission_id`` (a retry, or a
+    concurrent duplicate losing the race on the unique constraint) the session is rolled back
+    and that stored answer is returned instead.
     """
     row = {key: getattr(answer, key) for key in _ANSWER_COLUMNS}
     unset = [key for key in _DEFAULTED_COLUMNS if row[key] is None]
@@ -453,20 +453,26 @@ def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None
         if key not in answer.__dict__:  # None, and known to be None (not reloaded later)
             setattr(answer, key, None)
     try:
-        connection = session.connection()
-        parameters = _INSERT_ANSWER.parameters(connection.dialect, row)
-        if commit:
-            with _write_turn(session):
-                answer.id = _INSERT_ANSWER.execute(connection, parameters)
-                commit_driver(connection)
+        writer = SQLiteWriter.of(session.get_bind().engine) if commit else None
+        if writer is not None:
+            if session.in_transaction():
+                session.commit()  # SQLite would make the writer wait for its open transaction
+            answer.id = _INSERT_ANSWER.execute_now(writer, row)
         else:
+            connection = session.connection()
+            parameters = _INSERT_ANSWER.parameters(connection.dialect, row)
             answer.id = _INSERT_ANSWER.execute(connection, parameters)
+            if commit:
+                commit_driver(connection)
         make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
         session.add(answer)
         if commit:
             _commit_keeping_state(session)  # the answer is committed: this ends the transaction
     except IntegrityError:
         session.rollback()
+        # What the session holds may be what the database refused (a wall or question
+        # deleted since): read it again, also when the writer left the session no transaction.
+        session.expire_all()
         existing = session.scalars(
             queries.answer_by_submission(answer.wall_id, answer.client_submission_id)
         ).first()
@@ -474,56 +480,6 @@ def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None
             raise
         return existing
     return None
-
-
-#: SQLite lets one connection write at a time and makes the others sleep and retry (in steps
-#: of 1, 2, 5, 10 ... up to 100 ms). Writers of answers take turns instead: the threads of a
-#: process on this lock, the processes on an advisory lock on a file beside the database
-#: (``<database>-writers``), which the kernel hands to the next waiter at once.
-_SQLITE_WRITES = threading.Lock()
-#: (pid, database path) -> the open lock file of this process.
-_WRITER_FILES: dict[tuple[int, str], int] = {}
-#: Lock files kept open at most (a process normally writes one database; tests use many).
-MAX_WRITER_FILES = 16
-
-
-def _writers_file(path: str) -> int | None:
-    """The lock file of this database, opened once per process (call with _SQLITE_WRITES)."""
-    key = (os.getpid(), path)  # a forked worker opens its own (a shared one would not exclude)
-    descriptor = _WRITER_FILES.get(key)
-    if descriptor is None:
-        if len(_WRITER_FILES) >= MAX_WRITER_FILES:
-            # Safe to close: this process holds no turn outside _SQLITE_WRITES, held here.
-            for old in _WRITER_FILES.values():
-                with suppress(OSError):
-                    os.close(old)
-            _WRITER_FILES.clear()
-        try:
-            descriptor = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:  # a read-only folder: SQLite's own waiting still keeps writes apart
-            return None
-        _WRITER_FILES[key] = descriptor
-    return descriptor
-
-
-@contextmanager
-def _write_turn(session: Session) -> Iterator[None]:
-    """On SQLite, wait for this writer's turn (from the INSERT to the commit)."""
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        yield
-        return
-    path = bind.engine.url.database
-    with _SQLITE_WRITES:
-        descriptor = _writers_file(path) if path and path != ":memory:" else None
-        if descriptor is None:
-            yield
-            return
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 def _commit_keeping_state(session: Session) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import (
@@ -192,3 +192,25 @@ def run_in_threads(target: Callable[[], object], count: int) -> list[BaseExcepti
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
     return errors
+
+
+def record_statements(engine: Engine, monkeypatch: Any) -> list[str]:
+    """Every SQL statement sent from now on (white space folded): through ``engine`` (for as
+    long as it lives) and through this process's SQLite writers (:class:`surveys.db.SQLiteWriter`
+    bypasses the engine's events; until ``monkeypatch`` undoes)."""
+    from surveys.db import SQLiteWriter
+
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    insert = SQLiteWriter.insert
+
+    def note_writer(writer: SQLiteWriter, sql: str, parameters: Any) -> int:
+        seen.append(" ".join(sql.split()))
+        return insert(writer, sql, parameters)
+
+    monkeypatch.setattr(SQLiteWriter, "insert", note_writer)
+    event.listen(engine, "before_cursor_execute", note)
+    return seen

@@ -14,24 +14,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.security import InlineExpiryMemoryStorage, add_security_headers
 from surveys import operations
 from surveys.models import Moderation, Wall, utcnow
-from tests.factories import Clock, make_answer, make_wall
+from tests.factories import Clock, make_answer, make_wall, record_statements
 
 
-def _statements(app: Flask) -> list[str]:
-    seen: list[str] = []
-
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
-
-    event.listen(app.extensions["stemmer.db"].engine, "before_cursor_execute", note)
-    return seen
+def _statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    return record_statements(app.extensions["stemmer.db"].engine, monkeypatch)
 
 
 def _body(wall: Wall, number: int, **overrides: Any) -> dict[str, Any]:
@@ -58,11 +52,15 @@ def _close(engine: Engine, wall: Wall) -> None:
 
 
 def test_an_answer_costs_one_insert_and_no_wall_query(
-    app: Flask, client: FlaskClient, session: Session, clock: Clock
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wall = make_wall(session, "billig", moderation=Moderation.POST)
     assert _post(client, wall, 1).status_code == 201
-    statements = _statements(app)
+    statements = _statements(app, monkeypatch)
     response = _post(client, wall, 2)
     assert response.status_code == 201
     assert response.headers["Location"].endswith("/api/v1/walls/billig")
@@ -227,12 +225,16 @@ def test_the_session_signer_is_built_once_and_follows_the_secret_key(
 
 
 def test_a_cached_wall_page_needs_no_wall_query(
-    app: Flask, client: FlaskClient, session: Session, clock: Clock
+    app: Flask,
+    client: FlaskClient,
+    session: Session,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     wall = make_wall(session, "side", moderation=Moderation.POST)
     make_answer(session, wall, "Flere bænke ved søen")
     assert client.get("/w/side").status_code == 200
-    statements = _statements(app)
+    statements = _statements(app, monkeypatch)
     page = client.get("/w/side")
     assert page.status_code == 200
     assert "Flere bænke ved søen" in page.get_data(as_text=True)

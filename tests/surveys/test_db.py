@@ -1,8 +1,13 @@
-"""surveys.db: the prepared INSERT of the answer path and the driver-level commit."""
+"""surveys.db: the prepared INSERT of the answer path, the driver-level commit and SQLite's
+writer."""
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select, text
@@ -10,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from surveys.db import PreparedInsert, commit_driver
+from surveys.db import PreparedInsert, SQLiteWriter, commit_driver, make_engine
 from surveys.models import Answer, AnswerStatus, Channel
 from tests.factories import make_wall
 
@@ -130,3 +135,109 @@ def test_commit_driver_raises_a_drivers_error_as_sqlalchemys(
         commit_driver(connection)
     monkeypatch.undo()
     session.rollback()
+
+
+SCRATCH_INSERT = "INSERT INTO scratch (text) VALUES (?)"
+
+
+def _scratch_table(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE scratch (id INTEGER PRIMARY KEY, text TEXT)"))
+
+
+def _writer(engine: Engine) -> SQLiteWriter:
+    writer = SQLiteWriter.of(engine)
+    if writer is None:
+        pytest.skip("SQLite files only: other databases write through the session")
+    return writer
+
+
+def test_the_writer_stores_what_the_orm_stores_and_commits_at_once(
+    session: Session, elsewhere: Engine
+) -> None:
+    writer = _writer(session.get_bind().engine)
+    values = _row(session, "orm-0002")
+    through_orm = Answer(**values)
+    session.add(through_orm)
+    session.commit()
+    answer_id = INSERT.execute_now(writer, {**values, "client_submission_id": "writer-0002"})
+    assert isinstance(answer_id, int) and answer_id != through_orm.id
+    # Committed when it returns: another connection reads it, nothing else was committed.
+    expected = {**_stored(elsewhere, through_orm.id), "client_submission_id": "writer-0002"}
+    assert _stored(elsewhere, answer_id) == expected
+    loaded = session.get(Answer, answer_id)
+    assert loaded is not None and loaded.text == "Flere bænke 🪑 ved <legepladsen>"
+    assert loaded.created_at == datetime(2026, 6, 1, 12, 30, tzinfo=UTC)
+
+
+def test_a_writers_refused_insert_raises_sqlalchemys_error_and_leaves_nothing_open(
+    session: Session, elsewhere: Engine
+) -> None:
+    writer = _writer(session.get_bind().engine)
+    values = _row(session, "writer-0003")
+    INSERT.execute_now(writer, values)
+    with pytest.raises(IntegrityError):  # the unique submission id, as a session would raise it
+        INSERT.execute_now(writer, values)
+    # No transaction and no turn left behind: other writers and this one go on.
+    with elsewhere.begin() as connection:
+        connection.execute(text("UPDATE answer SET place = 'Havnen'"))
+    assert INSERT.execute_now(writer, {**values, "client_submission_id": "writer-0004"})
+
+
+def test_a_writer_that_cannot_get_the_database_raises_operational_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SQLiteWriter, "_writers", {})
+    path = tmp_path / "busy.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    _scratch_table(engine)
+    writer = _writer(engine)
+    writer.set_busy_timeout(50)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another program holds SQLite's write lock
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="locked"):  # the web layer answers 503
+            writer.insert(SCRATCH_INSERT, ("a",))
+        assert time.monotonic() - started < 5
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert writer.insert(SCRATCH_INSERT, ("b",)) == 1
+    writer.set_busy_timeout(60)  # also on the open connection
+    assert writer._connection is not None
+    assert writer._connection.execute("PRAGMA busy_timeout").fetchone() == (60,)
+    writer._close()
+    engine.dispose()
+
+
+def _insert_in_child(url: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    engine = make_engine(url)
+    writer = SQLiteWriter.of(engine)
+    assert writer is not None
+    queue.put(writer.insert(SCRATCH_INSERT, ("c",)))
+
+
+def test_writers_are_one_per_process_and_file(database_url: str, elsewhere: Engine) -> None:
+    engine = make_engine(database_url)
+    writer = SQLiteWriter.of(engine)
+    if writer is None:
+        assert engine.dialect.name != "sqlite"
+        return
+    assert SQLiteWriter.of(elsewhere) is writer  # another engine on the same file
+    assert SQLiteWriter.of(make_engine("sqlite://")) is None  # in memory: the session writes
+    assert SQLiteWriter.of(make_engine("sqlite:///:memory:")) is None
+    _scratch_table(elsewhere)
+    writer.insert(SCRATCH_INSERT, ("p",))
+    # A forked process (a gunicorn worker) opens its own connection and lock file.
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_insert_in_child, args=(database_url, queue))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) > 0
+    with elsewhere.connect() as connection:
+        written = connection.scalars(text("SELECT text FROM scratch ORDER BY id")).all()
+    assert written == ["p", "c"]
+    engine.dispose()

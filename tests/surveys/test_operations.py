@@ -5,24 +5,36 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from surveys import db as surveys_db
 from surveys import operations
-from surveys.db import make_engine, make_session_factory
+from surveys.db import SQLiteWriter, make_engine, make_session_factory
 from surveys.errors import Conflict, InvalidInput, NotFound, WallClosed, WallNotOpen
-from surveys.models import Answer, AnswerStatus, Base, Channel, Moderation, StaffRole, utcnow
+from surveys.models import (
+    Answer,
+    AnswerStatus,
+    Base,
+    Channel,
+    Moderation,
+    Organisation,
+    StaffRole,
+    utcnow,
+)
 from surveys.passwords import verify_password
 from tests.factories import (
     count_answers,
     make_answer,
     make_organisation,
     make_wall,
+    record_statements,
     run_in_threads,
     submit,
 )
@@ -42,26 +54,17 @@ def test_submit_stores_answer_pending_on_pre_moderated_wall(session: Session) ->
 
 
 def test_a_new_answer_is_one_insert_and_the_returned_object_is_complete(
-    session: Session,
+    session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = make_wall(session, moderation=Moderation.POST)
-    statements: list[str] = []
-    engine = session.get_bind()
-
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0].upper())
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        answer = submit(session, wall, profile={"role": "parent"}).answer
-        assert [s for s in statements if s not in ("SELECT",)] == ["INSERT"]
-        statements.clear()
-        # Every column is known on the returned object: reading it asks the database nothing.
-        values = {column.key: getattr(answer, column.key) for column in Answer.__table__.columns}
-        assert statements == []
-        assert not session.new and not session.dirty and answer in session
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = record_statements(session.get_bind(), monkeypatch)
+    answer = submit(session, wall, profile={"role": "parent"}).answer
+    assert [s.split()[0] for s in statements if not s.startswith("SELECT")] == ["INSERT"]
+    statements.clear()
+    # Every column is known on the returned object: reading it asks the database nothing.
+    values = {column.key: getattr(answer, column.key) for column in Answer.__table__.columns}
+    assert statements == []
+    assert not session.new and not session.dirty and answer in session
     assert values["id"] == answer.id and values["role"] == "parent"
     assert values["status"] is AnswerStatus.APPROVED and values["pii_findings"] == []
     assert values["moderated_at"] is None and values["place"] is None
@@ -71,6 +74,23 @@ def test_a_new_answer_is_one_insert_and_the_returned_object_is_complete(
         values
     )
     assert stored.wall.id == wall.id and stored.prompt.id == wall.prompts[0].id
+
+
+def test_an_answer_is_stored_while_the_session_has_writes_of_its_own_open(
+    session: Session, elsewhere: Engine
+) -> None:
+    """On SQLite the answer is written by this process's writer, not the session: the
+    session's open write transaction (SQLite's one write lock) is committed first instead of
+    making the writer wait for it."""
+    wall = make_wall(session)
+    session.add(Organisation(slug="aaben", name="Åben transaktion"))
+    session.flush()
+    started = time.monotonic()
+    assert submit(session, wall).created
+    assert time.monotonic() - started < 5
+    assert count_answers(session) == 1
+    with elsewhere.connect() as connection:
+        assert connection.scalar(text("SELECT name FROM organisation WHERE slug = 'aaben'"))
 
 
 def test_post_moderated_wall_publishes_at_once(session: Session) -> None:
@@ -185,8 +205,8 @@ def test_answers_are_stored_when_the_lock_file_cannot_be_made(
             raise PermissionError(path)
         return real_open(path, *args)
 
-    monkeypatch.setattr(operations, "_WRITER_FILES", {})
-    monkeypatch.setattr(operations.os, "open", refuse)
+    monkeypatch.setattr(SQLiteWriter, "_writers", {})
+    monkeypatch.setattr(surveys_db.os, "open", refuse)
     assert _answer_in_thread(session, wall.id, 2).wait(10)
     assert count_answers(session) == 1
 
@@ -365,11 +385,11 @@ def test_kiosk_device_is_recorded_and_must_belong_to_wall(session: Session) -> N
         submit(session, wall, device=device, client_submission_id="abcdefgh-0004")
 
 
-def test_a_process_keeps_few_lock_files_open_however_many_databases_it_writes(
+def test_a_process_keeps_few_writers_open_however_many_databases_it_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(operations, "_WRITER_FILES", {})
-    for number in range(operations.MAX_WRITER_FILES + 5):
+    monkeypatch.setattr(SQLiteWriter, "_writers", {})
+    for number in range(surveys_db.MAX_SQLITE_WRITERS + 5):
         engine = make_engine(f"sqlite:///{tmp_path / f'db{number}.sqlite'}")
         Base.metadata.create_all(engine)
         with make_session_factory(engine)() as own:
@@ -377,9 +397,17 @@ def test_a_process_keeps_few_lock_files_open_however_many_databases_it_writes(
             submit(own, wall)
             assert count_answers(own) == 1
         engine.dispose()
-    assert 1 <= len(operations._WRITER_FILES) <= operations.MAX_WRITER_FILES
-    open_files = {int(fd) for fd in os.listdir("/proc/self/fd")}
-    assert set(operations._WRITER_FILES.values()) <= open_files
+    writers = list(SQLiteWriter._writers.values())
+    assert 1 <= len(writers) <= surveys_db.MAX_SQLITE_WRITERS
+    open_files = {Path(f"/proc/self/fd/{fd}").resolve() for fd in os.listdir("/proc/self/fd")}
+    for writer in writers:  # each keeps its database and its lock file open, no more
+        assert {Path(writer.path).resolve(), Path(f"{writer.path}-writers").resolve()} <= (
+            open_files
+        )
+    kept = {Path(writer.path).name for writer in writers}
+    for number in range(surveys_db.MAX_SQLITE_WRITERS + 5):  # the others are closed
+        path = tmp_path / f"db{number}.sqlite"
+        assert (path.name in kept) == (path.resolve() in open_files)
 
 
 def test_add_once_refuses_an_answer_without_the_values_the_table_would_default(
