@@ -20,6 +20,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import IntegrityError, UnboundExecutionError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import queries
 from .db import PreparedInsert, SQLiteWriter, commit_driver
@@ -435,23 +436,25 @@ _INSERT_ANSWER = PreparedInsert(Answer.__table__, _ANSWER_COLUMNS)
 def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None:
     """Insert a new answer; None when it was stored.
 
-    ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards it is
-    in the session as if loaded (its id assigned, nothing pending). With ``commit`` the
-    answer is committed at once: on an SQLite file by this process's
-    :class:`~surveys.db.SQLiteWriter` (in the database's write turn; a transaction the session
-    still has open is committed first), elsewhere in the session's transaction. Without
-    ``commit`` it is part of the session's transaction, which the caller commits. When the
-    wall already holds an answer with the same ``client_submission_id`` (a retry, or a
-    concurrent duplicate losing the race on the unique constraint) the session is rolled back
-    and that stored answer is returned instead.
+    ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards its id is
+    assigned and its state is as if loaded (nothing pending). Without ``commit`` it is in the
+    session, part of the session's transaction, which the caller commits. With ``commit`` it
+    is committed at once and left detached, in no session (the hot path of answering reads
+    only its columns; ``session.add(answer)`` attaches it without writing, to load its
+    relationships): on an SQLite file by this process's :class:`~surveys.db.SQLiteWriter` (in
+    the database's write turn; a transaction the session still has open is committed first),
+    elsewhere in the session's transaction. When the wall already holds an answer with the
+    same ``client_submission_id`` (a retry, or a concurrent duplicate losing the race on the
+    unique constraint) the session is rolled back and that stored answer is returned instead.
     """
-    row = {key: getattr(answer, key) for key in _ANSWER_COLUMNS}
+    given = answer.__dict__  # the values set on the new object (read without the ORM's events)
+    row = {key: given.get(key) for key in _ANSWER_COLUMNS}
     unset = [key for key in _DEFAULTED_COLUMNS if row[key] is None]
     if unset:  # a programming error: the INSERT names every column, so no default applies
         raise ValueError(f"add_once needs {', '.join(unset)} set on the answer")
     for key in _ANSWER_COLUMNS:
-        if key not in answer.__dict__:  # None, and known to be None (not reloaded later)
-            setattr(answer, key, None)
+        if key not in given:  # None, and known to be None (not reloaded later)
+            set_committed_value(answer, key, None)
     try:
         writer = SQLiteWriter.of(session.get_bind().engine) if commit else None
         if writer is not None:
@@ -464,10 +467,10 @@ def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None
             answer.id = _INSERT_ANSWER.execute(connection, parameters)
             if commit:
                 commit_driver(connection)
+                _commit_keeping_state(session)  # the answer is committed: this ends the transaction
         make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
-        session.add(answer)
-        if commit:
-            _commit_keeping_state(session)  # the answer is committed: this ends the transaction
+        if not commit:
+            session.add(answer)
     except IntegrityError:
         session.rollback()
         # What the session holds may be what the database refused (a wall or question

@@ -411,6 +411,8 @@ def assign_on_arrival(session: Session, answer: Answer, campaign_id: int | None 
         if campaign_id is None:
             campaign_id = answer.wall.campaign_id
         if campaign_has_runs(session, campaign_id):
+            if answer not in session:  # committed on its own (operations.add_once): attach it
+                session.add(answer)
             assign_answer(session, answer)
     except Exception:  # the answer is stored; a theme can be assigned at the next run
         session.rollback()

@@ -64,7 +64,12 @@ def test_a_new_answer_is_one_insert_and_the_returned_object_is_complete(
     # Every column is known on the returned object: reading it asks the database nothing.
     values = {column.key: getattr(answer, column.key) for column in Answer.__table__.columns}
     assert statements == []
-    assert not session.new and not session.dirty and answer in session
+    # Committed and detached (the answer's own write; the session holds nothing of it) ...
+    assert not session.new and not session.dirty and answer not in session
+    # ... and attached again without a write, e.g. to read its relationships.
+    session.add(answer)
+    assert answer.wall.id == wall.id and not session.new and not session.dirty
+    assert [s.split()[0] for s in statements if not s.startswith("SELECT")] == []
     assert values["id"] == answer.id and values["role"] == "parent"
     assert values["status"] is AnswerStatus.APPROVED and values["pii_findings"] == []
     assert values["moderated_at"] is None and values["place"] is None
