@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 import time
 from pathlib import Path
 from unittest import mock
@@ -22,6 +23,7 @@ from surveys.privacy import (
     warm_up,
 )
 from surveys.privacy import names as names_module
+from surveys.privacy import patterns as patterns_module
 from surveys.privacy.build_names import parse_nam_dict, select
 from surveys.privacy.evaluation import (
     LabelledAnswer,
@@ -615,3 +617,54 @@ def test_the_quick_name_test_agrees_on_every_labelled_answer():
         if not names_module.might_name(answer.text):
             with mock.patch.object(names_module, "might_name", return_value=True):
                 assert list(names_module.find_names(answer.text)) == [], answer.text
+
+
+# The quick tests in front of the e-mail and address patterns are necessary conditions of those
+# patterns: with them or without them the detectors find the same. The texts are built from
+# the parts the patterns look for, in order, so that matches and near misses are common.
+_NOISE = st.sampled_from(["", "Ring til ", "bor på ", "Skriv: ", " tak.", ", 8210 Aarhus", "\n"])
+_EMAIL_LIKE = st.tuples(
+    st.sampled_from(["anne", "a.b", "x", "Mor"]),
+    st.sampled_from([" at ", " (at) ", "[at]", " snabel-a ", "@", " AT ", " <at> "]),
+    st.sampled_from(["gmail", "kommune", "mail.tele", "x-y", "skolen"]),
+    st.sampled_from([".", " dot ", " [dot] ", "(punktum)", " prik ", " PRIK ", ". ", " . "]),
+    st.sampled_from(["dk", "com", "co.uk", "dkx", "nu", "DK"]),
+)
+_ADDRESS_LIKE = st.tuples(
+    st.sampled_from(["Storegade", "Nørre Allé", "Jens Baggesens Vej", "storegade", "Vej"]),
+    st.sampled_from([" ", "\u00a0", "  ", ""]),
+    st.sampled_from(["12", "1", "0", "3B", "4 B", "1-3", "120"]),
+    st.sampled_from(["", ", 2. tv", ", 8210 Aarhus V", " gange", "."]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NOISE, st.one_of(_EMAIL_LIKE, _ADDRESS_LIKE).map("".join), _NOISE)
+def test_the_quick_tests_of_the_email_and_address_patterns_change_nothing(
+    before: str, candidate: str, after: str
+) -> None:
+    text = before + candidate + after
+    quick = list(patterns_module.find_emails(text)), list(patterns_module.find_addresses(text))
+    with (
+        mock.patch.object(patterns_module, "_OBFUSCATED_TAIL", re.compile("")),
+        mock.patch.object(patterns_module, "_ADDRESS_HINT", re.compile("")),
+    ):
+        full = list(patterns_module.find_emails(text)), list(patterns_module.find_addresses(text))
+    assert quick == full
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Skriv til anne [at] gmail [dot] com", "email"),
+        ("anne at gmail.com", "email"),
+        ("anne (at) skolen prik dk", "email"),
+        ("mail: a@b.dk", "email"),
+        ("Bor på Storegade 12, 2. tv", "address"),
+        ("bor på storegade 12", "address"),
+        ("Jens Baggesens Vej\u00a03", "address"),
+        ("Nørre Allé 3", "address"),
+    ],
+)
+def test_emails_and_addresses_pass_the_quick_tests(text: str, kind: str) -> None:
+    assert [f.kind for f in detect_personal_data(text)] == [kind]
