@@ -344,6 +344,12 @@ def _telltales() -> frozenset[str]:
 
 
 @cache
+def _name_telltales() -> frozenset[str]:
+    """The :func:`_telltales` of the names on the lists (the others are naming cues only)."""
+    return frozenset(_longest_run(word) for word in lexicon().names)
+
+
+@cache
 def _cue_runs() -> frozenset[str]:
     """Words that can make an ambiguous name in lower case a name (see :meth:`_Context.pre_cue`)."""
     return frozenset(_PRE_CUES | {"navn", "navnet"})
@@ -355,18 +361,27 @@ def might_name(text: str) -> bool:
     A quick test without the tokenizer: no run of letters in the text is (with or without a
     possessive "s") one of the :func:`_telltales`. An ambiguous name written in lower case or
     capitals ("ville", "andre", "tage") only counts when a cue word that could introduce it is
-    in the text too (and no hyphen could join it into a longer name). Most answers name
-    nobody and stop here.
+    in the text too (and no hyphen could join it into a longer name). A naming cue that is no
+    name ("barn", "pædagogen", "hedder") only counts when a capital letter follows it: a name
+    that is not on the lists is flagged only capitalised, right after its cue. Most answers
+    name nobody and stop here.
     """
     telltales = _telltales()
+    names = _name_telltales()
     ambiguous = lexicon().ambiguous
     cue: bool | None = None
-    for run in set(_LETTERS.findall(text)):
+    after_cue: int | None = None  # where the letters of the first naming cue end
+    for match in _LETTERS.finditer(text):
+        run = match.group()
         for low in _LETTERS.findall(run.lower()):  # "İhsan" lowers to "i̇hsan": two runs
             if low not in telltales:
                 if not (low[-1] == "s" and low[:-1] in telltales):
                     continue
                 low = low[:-1]
+            if low not in names:
+                if after_cue is None:
+                    after_cue = match.end()
+                continue
             if low in ambiguous and (run.islower() or run.isupper()) and "-" not in text:
                 if cue is None:
                     cues = _cue_runs()
@@ -374,7 +389,10 @@ def might_name(text: str) -> bool:
                 if not cue:
                     continue
             return True
-    return False
+    if after_cue is None:
+        return False
+    rest = text[after_cue:]
+    return rest != rest.lower()  # a capital letter (or any letter lower() changes) follows
 
 
 def find_names(text: str) -> Iterator[Span]:

@@ -594,6 +594,31 @@ def test_the_quick_name_test_never_skips_a_text_with_a_name(pieces: list[tuple[s
         assert list(names_module.find_names(text)) == []
 
 
+_PIECES = st.lists(
+    st.tuples(st.sampled_from(_CUES + _WORDS + _AMBIGUOUS), st.sampled_from(_GLUE)), max_size=4
+).map(lambda pieces: "".join(word + glue for word, glue in pieces))
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    _PIECES,
+    st.sampled_from(_CUES),
+    st.sampled_from([" ", ": ", ", ", " (", "\n"]),
+    st.text(alphabet="abcdeæøåzrx", min_size=1, max_size=7).map(str.capitalize),
+    _PIECES,
+)
+def test_a_capitalised_word_after_a_naming_cue_is_never_skipped(
+    before: str, cue: str, glue: str, word: str, after: str
+) -> None:
+    """Names not on the lists are flagged after a cue ("min søn Zorbax"): the quick test keeps
+    every text with a capital letter after a cue, wherever other cues stand."""
+    text = before + cue + glue + word + after
+    with mock.patch.object(names_module, "might_name", return_value=True):
+        flagged = list(names_module.find_names(text))
+    if flagged:
+        assert names_module.might_name(text), text
+
+
 def test_the_quick_name_test_spares_the_tokenizer_for_most_answers():
     plain = "Flere bænke og mere skygge ved legepladsen, og en bus der kører om aftenen."
     assert not names_module.might_name(plain)
@@ -601,6 +626,12 @@ def test_the_quick_name_test_spares_the_tokenizer_for_most_answers():
         assert detect_personal_data(plain) == []
     for text in ("Min søn Emil er 7", "jeg hedder Zorbax", "Anne-Maries mor", "İhsan kom"):
         assert names_module.might_name(text), text
+    # A naming cue that is no name counts when a capital letter follows it (after any cue).
+    assert not names_module.might_name("Mere tid til det enkelte barn (og pædagogen)")
+    with mock.patch.object(names_module, "tokenizer", side_effect=AssertionError("tokenized")):
+        assert detect_personal_data("Mere tid til det enkelte barn, tak") == []
+    assert names_module.might_name("min søn Zorbax og datteren")
+    assert [f.text for f in detect_personal_data("min søn Zorbax og datteren")] == ["Zorbax"]
     # Ambiguous names in lower case are names only after a cue word ("min søn mark").
     assert not names_module.might_name("vi ville gerne have at andre kunne tage med")
     assert names_module.might_name("vi ville gerne have at sønnen ville med")
