@@ -194,8 +194,8 @@ class SQLiteWriter:
         self.path = path
         self._url = engine.url
         self._connection: sqlite3.Connection | None = None
-        self._lock_file: int | None = None
         self._busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS
+        self._lock_file: int | None
         try:
             self._lock_file = os.open(
                 f"{path}-writers", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600

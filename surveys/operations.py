@@ -17,10 +17,9 @@ from itertools import chain
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, inspect, select
 from sqlalchemy.exc import IntegrityError, UnboundExecutionError
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from . import queries
 from .db import PreparedInsert, SQLiteWriter, commit_driver
@@ -370,24 +369,24 @@ def submit_answer(
         )
     findings = detect_personal_data(cleaned)
 
-    answer = Answer(
-        wall_id=wall.id,
-        prompt_id=prompt_id,
-        text=cleaned,
-        created_at=now,
-        channel=channel,
-        client_submission_id=client_submission_id,
-        status=initial_status(wall, findings),
-        pii_findings=findings_json(findings),
-        language=language,
-        device_id=device.id if device is not None else None,
+    row = {
+        "wall_id": wall.id,
+        "prompt_id": prompt_id,
+        "text": cleaned,
+        "created_at": now,
+        "channel": channel,
+        "client_submission_id": client_submission_id,
+        "status": initial_status(wall, findings),
+        "pii_findings": findings_json(findings),
+        "language": language,
+        "device_id": device.id if device is not None else None,
         **values,
-    )
+    }
     # Insert first: a new answer (the usual case) costs one INSERT; a retry hits the unique
     # constraint and is answered from the stored row. Nothing is expired by this commit, so
     # the caller can read the answer and the wall without reloading them.
     try:
-        existing = add_once(session, answer, commit=True)
+        answer, created = add_once(session, row, commit=True)
     except IntegrityError:
         if not isinstance(wall, WallSnapshot):
             raise
@@ -405,8 +404,8 @@ def submit_answer(
             device=device,
             now=now,
         )
-    if existing is not None:
-        return _replay(existing, prompt_id, cleaned)
+    if not created:
+        return _replay(answer, prompt_id, cleaned)
     from .themes import assign_on_arrival  # the theme engine loads only when runs exist
 
     assign_on_arrival(session, answer, wall.campaign_id)
@@ -433,56 +432,73 @@ _DEFAULTED_COLUMNS = tuple(
 _INSERT_ANSWER = PreparedInsert(Answer.__table__, _ANSWER_COLUMNS)
 
 
-def add_once(session: Session, answer: Answer, *, commit: bool) -> Answer | None:
-    """Insert a new answer; None when it was stored.
+def add_once(session: Session, values: Mapping[str, Any], *, commit: bool) -> tuple[Answer, bool]:
+    """Insert a new answer with these column values; return it and True.
 
-    ``answer`` is a new :class:`Answer` with every column but ``id`` set; afterwards its id is
-    assigned and its state is as if loaded (nothing pending). Without ``commit`` it is in the
-    session, part of the session's transaction, which the caller commits. With ``commit`` it
-    is committed at once and left detached, in no session (the hot path of answering reads
-    only its columns; ``session.add(answer)`` attaches it without writing, to load its
-    relationships): on an SQLite file by this process's :class:`~surveys.db.SQLiteWriter` (in
-    the database's write turn; a transaction the session still has open is committed first),
-    elsewhere in the session's transaction. When the wall already holds an answer with the
-    same ``client_submission_id`` (a retry, or a concurrent duplicate losing the race on the
-    unique constraint) the session is rolled back and that stored answer is returned instead.
+    ``values`` names every column but ``id`` that has a default (the INSERT names every
+    column, so none applies) and any others (missing ones are NULL). The answer returned is as
+    if loaded (its id assigned, nothing pending). Without ``commit`` it is in the session, part
+    of the session's transaction, which the caller commits. With ``commit`` it is committed at
+    once and left detached, in no session (the hot path of answering reads only its columns;
+    ``session.add(answer)`` attaches it without writing, to load its relationships): on an
+    SQLite file by this process's :class:`~surveys.db.SQLiteWriter` (in the database's write
+    turn; a transaction the session still has open is committed first), elsewhere in the
+    session's transaction. When the wall already holds an answer with the same
+    ``client_submission_id`` (a retry, or a concurrent duplicate losing the race on the unique
+    constraint) the session is rolled back and that stored answer is returned, with False.
     """
-    given = answer.__dict__  # the values set on the new object (read without the ORM's events)
-    row = {key: given.get(key) for key in _ANSWER_COLUMNS}
+    unknown = set(values).difference(_ANSWER_COLUMNS)
+    if unknown:  # a programming error
+        raise ValueError(f"add_once got values for no column: {', '.join(sorted(unknown))}")
+    row = {key: values.get(key) for key in _ANSWER_COLUMNS}
     unset = [key for key in _DEFAULTED_COLUMNS if row[key] is None]
     if unset:  # a programming error: the INSERT names every column, so no default applies
         raise ValueError(f"add_once needs {', '.join(unset)} set on the answer")
-    for key in _ANSWER_COLUMNS:
-        if key not in given:  # None, and known to be None (not reloaded later)
-            set_committed_value(answer, key, None)
     try:
         writer = SQLiteWriter.of(session.get_bind().engine) if commit else None
         if writer is not None:
             if session.in_transaction():
                 session.commit()  # SQLite would make the writer wait for its open transaction
-            answer.id = _INSERT_ANSWER.execute_now(writer, row)
+            answer = _loaded_answer(row, _INSERT_ANSWER.execute_now(writer, row))
         else:
             connection = session.connection()
             parameters = _INSERT_ANSWER.parameters(connection.dialect, row)
-            answer.id = _INSERT_ANSWER.execute(connection, parameters)
+            answer = _loaded_answer(row, _INSERT_ANSWER.execute(connection, parameters))
             if commit:
                 commit_driver(connection)
                 _commit_keeping_state(session)  # the answer is committed: this ends the transaction
-        make_transient_to_detached(answer)  # as if loaded: nothing for the ORM to write
-        if not commit:
-            session.add(answer)
+            else:
+                session.add(answer)
     except IntegrityError:
         session.rollback()
         # What the session holds may be what the database refused (a wall or question
         # deleted since): read it again, also when the writer left the session no transaction.
         session.expire_all()
         existing = session.scalars(
-            queries.answer_by_submission(answer.wall_id, answer.client_submission_id)
+            queries.answer_by_submission(row["wall_id"], row["client_submission_id"])
         ).first()
         if existing is None:
             raise
-        return existing
-    return None
+        return existing, False
+    return answer, True
+
+
+_ANSWER_CLASS = inspect(Answer).class_manager
+
+
+def _loaded_answer(row: Mapping[str, Any], answer_id: int) -> Answer:
+    """The answer just stored as ``row`` with ``answer_id``, as if loaded from the database
+    (detached, nothing pending, every column known).
+
+    Built the way the ORM builds a loaded object: a new instance without ``__init__``, its
+    values put in place without attribute events (there is no history to keep), then given
+    its identity. The constructor's per-attribute events cost four times as much, on every
+    answer a citizen sends.
+    """
+    answer = _ANSWER_CLASS.new_instance()
+    answer.__dict__.update(row, id=answer_id)
+    make_transient_to_detached(answer)
+    return answer
 
 
 def _commit_keeping_state(session: Session) -> None:

@@ -160,10 +160,9 @@ def transcribe(
         profile=batch.profile,
         language=wall.language,
     )
-    answer = Answer(**values)
-    existing = add_once(session, answer, commit=False)
-    if existing is not None:
-        return _replay(existing, batch, cleaned)
+    answer, created = add_once(session, values, commit=False)
+    if not created:
+        return _replay(answer, batch, cleaned)
     audit.record(
         session,
         organisation_id=actor.organisation_id,

@@ -419,13 +419,15 @@ def test_add_once_refuses_an_answer_without_the_values_the_table_would_default(
     session: Session,
 ) -> None:
     wall = make_wall(session)
-    answer = Answer(
-        wall_id=wall.id,
-        prompt_id=wall.prompts[0].id,
-        text="Flere bænke",
-        channel=Channel.WEB,
-        client_submission_id="defaults-0001",
-    )
+    values = {
+        "wall_id": wall.id,
+        "prompt_id": wall.prompts[0].id,
+        "text": "Flere bænke",
+        "channel": Channel.WEB,
+        "client_submission_id": "defaults-0001",
+    }
     with pytest.raises(ValueError, match="created_at, status, pii_findings"):
-        operations.add_once(session, answer, commit=False)
+        operations.add_once(session, values, commit=False)
+    with pytest.raises(ValueError, match="no column: colour"):
+        operations.add_once(session, {**values, "colour": "blå"}, commit=False)
     assert count_answers(session) == 0
