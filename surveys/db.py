@@ -11,7 +11,7 @@ from contextlib import suppress
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,10 +33,16 @@ def is_postgresql(url: str) -> bool:
     return make_url(normalise_url(url)).get_backend_name() == "postgresql"
 
 
+def _sqlite_file(url: URL) -> str | None:
+    """The file of an SQLite URL; None for other databases and SQLite in memory."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
 def is_sqlite_file(url: str) -> bool:
     """Whether ``url`` names an SQLite database in a file (not in memory)."""
-    parsed = make_url(normalise_url(url))
-    return parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    return _sqlite_file(make_url(normalise_url(url))) is not None
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -207,10 +213,8 @@ class SQLiteWriter:
     def of(cls, engine: Engine) -> SQLiteWriter | None:
         """The writer of ``engine``'s SQLite file in this process; None for other databases
         (PostgreSQL, SQLite in memory)."""
-        if engine.dialect.name != "sqlite":
-            return None
-        path = engine.url.database
-        if not path or path == ":memory:" or engine.url.query.get("mode") == "memory":
+        path = _sqlite_file(engine.url)
+        if path is None or engine.url.query.get("mode") == "memory":  # file:...?mode=memory
             return None
         key = (os.getpid(), path)  # a forked process opens its own (a shared one would not
         writer = cls._writers.get(key)  # exclude, and SQLite connections must not cross forks)
@@ -237,12 +241,12 @@ class SQLiteWriter:
     def _connect(self) -> sqlite3.Connection:
         args, options = self.dialect.create_connect_args(self._url)  # file name, uri=...
         options.update(
-            timeout=self._busy_timeout_ms / 1000,
+            timeout=self._busy_timeout_ms / 1000,  # also while the pragmas below run
             isolation_level=None,  # autocommit: each statement commits as it completes
             check_same_thread=False,  # one thread at a time uses it, under _SQLITE_WRITES
         )
         connection = sqlite3.connect(*args, **options)
-        _configure_sqlite(connection, None)
+        _configure_sqlite(connection, None)  # the engine's pragmas (its busy timeout among them)
         connection.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         return connection
 

@@ -339,8 +339,8 @@ def _telltales() -> frozenset[str]:
     For each name and each naming cue its longest run of letters ("anne-marie" -> "marie"):
     a name is flagged only when it is on the lists or follows a cue (see :func:`find_names`).
     """
-    words = lexicon().names | _NAMING_CUES | {"hedder", "hed", "navn", "navnet"}
-    return frozenset(_longest_run(word) for word in words)
+    cues = _NAMING_CUES | {"hedder", "hed", "navn", "navnet"}
+    return _name_telltales() | frozenset(_longest_run(word) for word in cues)
 
 
 @cache
