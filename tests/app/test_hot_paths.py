@@ -18,7 +18,8 @@ from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app.security import InlineExpiryMemoryStorage, add_security_headers
+from app.ratelimits import InlineExpiryMemoryStorage
+from app.security import add_security_headers
 from surveys import operations
 from surveys.models import Moderation, Wall, utcnow
 from tests.factories import Clock, make_answer, make_wall, record_statements
