@@ -10,15 +10,23 @@ The limits are set up by :func:`init_rate_limits`, called from :func:`app.securi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
+import logging
+import math
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from flask import Flask, current_app, g, request
+from flask import Flask, after_this_request, current_app, g, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
+from werkzeug.exceptions import TooManyRequests
+from werkzeug.http import http_date
 from werkzeug.wrappers import Response
 
 #: Endpoints where a participant answers: they share one limit per client.
@@ -120,21 +128,143 @@ INLINE_EXPIRY = all(
 )
 
 
-def _limit(name: str) -> Any:
-    return lambda: current_app.config[name]
-
-
-#: Flask-Limiter settings that add limits beyond the per-view ones; with none of them set, its
-#: before-request check has nothing to check (see :func:`_only_on_limited_endpoints`).
+#: Flask-Limiter settings that add limits beyond the per-view ones (app-wide, default and meta
+#: limits). With one of them set, Flask-Limiter's own request hooks stay to check them.
 APP_WIDE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+#: The first part of every limit key in the storage (after the ``limits`` namespace).
+KEY_PREFIX = "stemmer"
+#: The headers that describe the limit a request counted against.
+LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ViewLimit:
+    """A limit setting as a view applies it.
+
+    Counted per ``key()`` in the bucket ``scope`` when views share one, else in the view's own
+    bucket (its endpoint); only for ``methods`` (all methods when None) and not when
+    ``exempt_when()`` says so.
+    """
+
+    setting: str
+    key: Callable[[], str]
+    scope: str | None = None
+    methods: frozenset[str] | None = None
+    exempt_when: Callable[[], bool] | None = None
+
+
+class _Counted(NamedTuple):
+    item: RateLimitItem
+    identifiers: tuple[str, str, str]
+    spent: bool
+
+
+class ViewLimits:
+    """The limits of one view, parsed and put in order once, counted on every request with
+    Flask-Limiter's rate limiter (its strategy and storage, from ``RATELIMIT_STRATEGY`` and
+    ``RATELIMIT_STORAGE_URI``).
+
+    Flask-Limiter's own view decorators work the view's limits out anew on every request
+    (exemptions, blueprints, the limit strings, their order): in-process about a quarter of an
+    answer's time (bench/load/RESULTS.md). These limits are settings fixed when the app is
+    made, so that work is done once; what is counted, under which key, and the answer are as
+    with the decorators: the limits in the order of their windows (shortest first), each
+    counted until one is spent, which ends the request with 429 and counts nothing more.
+    ``X-RateLimit-Limit/-Remaining/-Reset`` describe the spent limit, else the view's first
+    limit of its own, else its first shared one; a 429 also says in ``Retry-After`` how many
+    seconds until the spent limit has room again.
+    """
+
+    def __init__(
+        self,
+        limiter: Limiter,
+        endpoint: str,
+        limits: Sequence[ViewLimit],
+        config: Mapping[str, Any],
+    ) -> None:
+        self.limiter = limiter
+        self.endpoint = endpoint
+        self.limits = tuple(limits)
+        items: list[tuple[RateLimitItem, int]] = []
+        for index, limit in enumerate(self.limits):
+            try:
+                parsed = parse_many(config[limit.setting])
+            except ValueError as error:
+                raise ValueError(f"{limit.setting}: {error}") from None
+            items.extend((item, index) for item in parsed)
+        # Shortest window first (a stable sort, as Flask-Limiter sorts a view's limits).
+        items.sort(key=lambda pair: pair[0].GRANULARITY.seconds)
+        self.items = tuple(items)
+        self.headers = bool(config.get("RATELIMIT_HEADERS_ENABLED"))
+        self.retry_after_date = config.get("RATELIMIT_HEADER_RETRY_AFTER_VALUE") == "http-date"
+
+    def count(self) -> None:
+        """Count this request against the view's limits; 429 when one of them is spent."""
+        strategy = self.limiter.limiter
+        method = request.method
+        keys: list[str | None] = [None] * len(self.limits)
+        described: _Counted | None = None  # the limit the headers describe
+        described_shared = True
+        for item, index in self.items:
+            limit = self.limits[index]
+            if limit.methods is not None and method not in limit.methods:
+                continue
+            if limit.exempt_when is not None and limit.exempt_when():
+                continue
+            key = keys[index]
+            if key is None:
+                key = keys[index] = limit.key()
+            identifiers = (KEY_PREFIX, key, limit.scope or self.endpoint)
+            if not strategy.hit(item, *identifiers):
+                logger.info("Rate limit %s spent at %s", item, self.endpoint)
+                self._describe(_Counted(item, identifiers, spent=True))
+                raise TooManyRequests()
+            if described is None or (described_shared and limit.scope is None):
+                described = _Counted(item, identifiers, spent=False)
+                described_shared = limit.scope is not None
+        if described is not None:
+            self._describe(described)
+
+    def _describe(self, counted: _Counted) -> None:
+        if self.headers:
+            after_this_request(functools.partial(self._write_headers, counted))
+
+    def _write_headers(self, counted: _Counted, response: Response) -> Response:
+        reset, remaining = self.limiter.limiter.get_window_stats(counted.item, *counted.identifiers)
+        reset_at = int(reset + 1)
+        headers = response.headers
+        for name, value in zip(
+            LIMIT_HEADERS, (counted.item.amount, remaining, reset_at), strict=True
+        ):
+            headers[name] = str(value)
+        if counted.spent:
+            headers["Retry-After"] = (
+                http_date(reset_at)
+                if self.retry_after_date
+                else str(max(1, math.ceil(reset - time.time())))
+            )
+        return response
+
+    def __call__(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """``view`` with these limits counted before it runs."""
+
+        @functools.wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            self.count()
+            return view(*args, **kwargs)
+
+        return limited
 
 
 def init_rate_limits(app: Flask) -> Limiter | None:
-    """Attach Flask-Limiter and wrap the answering views with their limits."""
+    """Attach Flask-Limiter and wrap the answering, agreeing and sign-in views with their
+    limits (:class:`ViewLimits`); None when the limits are switched off."""
     in_memory = app.config.get("RATELIMIT_STORAGE_URI") == "memory://" and INLINE_EXPIRY
     limiter = Limiter(
         key_func=client_key,
-        key_prefix="stemmer",
+        key_prefix=KEY_PREFIX,
         storage_uri="stemmer-memory://" if in_memory else None,
     )
     hooks_before = _request_hooks(app)
@@ -145,35 +275,28 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     limited = frozenset(
         (*ANSWER_ENDPOINTS, *KIOSK_ENDPOINTS, *REACTION_ENDPOINTS, *LOGIN_ENDPOINTS)
     )
-    _only_on_limited_endpoints(app, hooks_before, limited)
+    _keep_only_app_wide_checks(app, limiter, hooks_before, limited)
 
-    @limiter.request_filter
-    def _unlimited() -> bool:
-        # Only the answering routes are limited: skip the limiter's work everywhere else.
-        return request.endpoint not in limited
-
-    answers = limiter.shared_limit(_limit("RATELIMIT_ANSWERS"), scope="answers")
+    answers = ViewLimit("RATELIMIT_ANSWERS", client_key, scope="answers")
     # A kiosk without a valid token counts against the same per-client limit as the web.
-    answers_without_device = limiter.shared_limit(
-        _limit("RATELIMIT_ANSWERS"), scope="answers", exempt_when=_has_kiosk
+    answers_without_device = ViewLimit(
+        "RATELIMIT_ANSWERS", client_key, scope="answers", exempt_when=_has_kiosk
     )
-    kiosk = limiter.limit(_limit("RATELIMIT_KIOSK"), key_func=kiosk_key, exempt_when=_lacks_kiosk)
-    reactions = limiter.limit(_limit("RATELIMIT_REACTIONS"), methods=["POST"])
-    logins = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
-    wrappers: list[tuple[tuple[str, ...], list[Any]]] = [
+    kiosk = ViewLimit("RATELIMIT_KIOSK", kiosk_key, exempt_when=_lacks_kiosk)
+    reactions = ViewLimit("RATELIMIT_REACTIONS", client_key, methods=frozenset({"POST"}))
+    logins = ViewLimit("RATELIMIT_LOGIN", client_key, methods=frozenset({"POST"}))
+    for endpoints, limits in (
         (ANSWER_ENDPOINTS, [answers]),
         (KIOSK_ENDPOINTS, [answers_without_device, kiosk]),
         (REACTION_ENDPOINTS, [reactions]),
         (LOGIN_ENDPOINTS, [logins]),
-    ]
-    for endpoints, limits in wrappers:
+    ):
         for endpoint in endpoints:
             view = app.view_functions.get(endpoint)
-            if view is None:
-                continue
-            for limit in limits:
-                view = limit(view)
-            app.view_functions[endpoint] = view
+            if view is not None:
+                app.view_functions[endpoint] = ViewLimits(limiter, endpoint, limits, app.config)(
+                    view
+                )
     return limiter
 
 
@@ -185,17 +308,16 @@ def _request_hooks(app: Flask) -> dict[str, list[Any]]:
     }
 
 
-def _only_on_limited_endpoints(
-    app: Flask, hooks_before: dict[str, list[Any]], limited: frozenset[str]
+def _keep_only_app_wide_checks(
+    app: Flask, limiter: Limiter, hooks_before: dict[str, list[Any]], limited: frozenset[str]
 ) -> None:
-    """Run Flask-Limiter's app-wide request hooks only where they have work to do.
+    """Flask-Limiter's request hooks, where the app has work for them.
 
     Flask-Limiter adds three hooks to every request: a check of app-wide limits before the
-    view, the ``X-RateLimit-*`` headers after it and a reset of its per-request state. This
-    app's limits are all on views (the decorators in :func:`init_rate_limits` check them), so
-    without app-wide limits (:data:`APP_WIDE_LIMIT_SETTINGS`) the first hook never finds a limit
-    and is dropped, and the other two run only on the limited endpoints: the only ones with
-    headers to write. Every other request (health check, wall page) skips the limiter.
+    view, its ``X-RateLimit-*`` headers after it and a reset of its per-request state. The
+    views' limits are counted by :class:`ViewLimits`, so without app-wide limits
+    (:data:`APP_WIDE_LIMIT_SETTINGS`) all three are dropped. With them, the hooks stay, on the
+    limited endpoints only, and write their headers only where no view limit wrote its own.
     """
     hooks_after = _request_hooks(app)
     if any(
@@ -204,25 +326,28 @@ def _only_on_limited_endpoints(
     ):
         return  # not the hooks this was written for: leave them as they are
     added = {kind: hooks[len(hooks_before[kind]) :] for kind, hooks in hooks_after.items()}
+    funcs = {
+        "before": app.before_request_funcs[None],
+        "after": app.after_request_funcs[None],
+        "teardown": app.teardown_request_funcs[None],
+    }
     if not any(app.config.get(name) for name in APP_WIDE_LIMIT_SETTINGS):
-        before = app.before_request_funcs[None]
-        before[:] = [hook for hook in before if hook not in added["before"]]
+        for kind, hooks in funcs.items():
+            hooks[:] = [hook for hook in hooks if hook not in added[kind]]
+        return
 
-    def on_limited_after(hook: Any) -> Any:
+    @limiter.request_filter
+    def _unlimited() -> bool:
+        return request.endpoint not in limited
+
+    def after_unless_described(hook: Any) -> Any:
         def after(response: Response) -> Response:
-            return hook(response) if request.endpoint in limited else response
+            if request.endpoint not in limited or LIMIT_HEADERS[0] in response.headers:
+                return response
+            return hook(response)
 
         return after
 
-    def on_limited_teardown(hook: Any) -> Any:
-        def teardown(error: BaseException | None) -> None:
-            if request.endpoint in limited:
-                hook(error)
-
-        return teardown
-
-    for kind, funcs, wrap in (
-        ("after", app.after_request_funcs[None], on_limited_after),
-        ("teardown", app.teardown_request_funcs[None], on_limited_teardown),
-    ):
-        funcs[:] = [wrap(hook) if hook in added[kind] else hook for hook in funcs]
+    funcs["after"][:] = [
+        after_unless_described(hook) if hook in added["after"] else hook for hook in funcs["after"]
+    ]
