@@ -141,12 +141,29 @@ WALL_CACHE_SECONDS = 1.0
 _MAX_REMEMBERED_WALLS = 1024
 
 
+#: Seconds a request waits for another thread's read of the same wall before reading it itself.
+WALL_READ_WAIT_SECONDS = 5.0
+
+
+class _WallRead:
+    """One thread's read of a wall, which the other threads asking for it meanwhile share."""
+
+    __slots__ = ("done", "generation", "wall")
+
+    def __init__(self, generation: int) -> None:
+        self.done = threading.Event()
+        self.generation = generation
+        self.wall: WallSnapshot | None = None  # None: the read failed
+
+
 class _RememberedWalls:
-    """Walls remembered per database (URL) and slug; ``generation`` counts forgettings."""
+    """Walls remembered per database (URL) and slug; ``generation`` counts forgettings;
+    ``reads`` are the reads in progress, by slug."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.walls: dict[str, tuple[float, WallSnapshot]] = {}
+        self.reads: dict[str, _WallRead] = {}
         self.generation = 0
 
 
@@ -186,16 +203,37 @@ def remembered_wall(
     entry = remembered.walls.get(slug)
     if entry is not None and now - entry[0] < max_age:
         return entry[1]
-    generation = remembered.generation
-    wall = _read_wall(session, slug)
-    if max_age > 0:
+    if max_age <= 0:
+        return _read_wall(session, slug)
+    # One thread reads a wall that is not remembered (any more); the others asking for it
+    # meanwhile wait for that read and share it. Without this, under load every request that
+    # arrives while the read is in progress reads the wall too: a dozen reads per second per
+    # process instead of one, the interpreter shared between them all.
+    with remembered.lock:
+        read = remembered.reads.get(slug)
+        reading = read is None
+        if reading:
+            read = remembered.reads[slug] = _WallRead(remembered.generation)
+    assert read is not None
+    if not reading:
+        if read.done.wait(WALL_READ_WAIT_SECONDS) and read.wall is not None:
+            return read.wall
+        return _read_wall(session, slug)  # that read failed or is slow: read here
+    try:
+        wall = _read_wall(session, slug)
+        read.wall = wall
         with remembered.lock:
             # Not when the walls were forgotten while this one was read: it may be older.
-            if remembered.generation == generation:
+            if remembered.generation == read.generation:
                 if len(remembered.walls) >= _MAX_REMEMBERED_WALLS:
                     remembered.walls.clear()
                 remembered.walls[slug] = (now, wall)
-    return wall
+        return wall
+    finally:
+        with remembered.lock:
+            if remembered.reads.get(slug) is read:
+                del remembered.reads[slug]
+        read.done.set()
 
 
 def _read_wall(session: Session, slug: str) -> WallSnapshot:
@@ -217,6 +255,7 @@ def forget_walls(session: Session) -> None:
     with remembered.lock:
         remembered.generation += 1
         remembered.walls.clear()
+        remembered.reads.clear()  # a read begun before may be older than the change
 
 
 _WALLS_CHANGED = "stemmer.walls_changed"

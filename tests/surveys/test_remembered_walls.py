@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from surveys import operations
@@ -241,3 +243,123 @@ def test_the_wall_pages_data_version_is_read_through_indexes(session: Session) -
     # every answer of the wall, as before migration 0007).
     on_reactions = [step for step in steps if " reaction " in step + " "]
     assert on_reactions and all("ix_reaction_wall_id" in step for step in on_reactions), steps
+
+
+def _slow_reads(
+    monkeypatch: pytest.MonkeyPatch, entered: threading.Event, release: threading.Event
+) -> list[str]:
+    """Make ``_read_wall`` note each read, say when one began and wait for ``release``."""
+    read = operations._read_wall
+    reads: list[str] = []
+
+    def slow_read(db: Session, slug: str) -> operations.WallSnapshot:
+        reads.append(slug)
+        entered.set()
+        assert release.wait(10)
+        return read(db, slug)
+
+    monkeypatch.setattr(operations, "_read_wall", slow_read)
+    return reads
+
+
+def test_requests_arriving_during_a_read_of_the_wall_share_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as setup:
+        make_wall(setup, "en-laesning", moderation=Moderation.POST)
+    entered, release = threading.Event(), threading.Event()
+    reads = _slow_reads(monkeypatch, entered, release)
+    walls: list[operations.WallSnapshot] = []
+
+    def ask() -> None:
+        with sessions() as own:
+            walls.append(operations.remembered_wall(own, "en-laesning"))
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert entered.wait(10)
+    others = [threading.Thread(target=ask) for _ in range(5)]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(30)
+    assert reads == ["en-laesning"]  # one read for six requests
+    assert len(walls) == 6 and all(wall is walls[0] for wall in walls)
+    engine.dispose()
+
+
+def test_a_failed_read_is_not_shared_each_waiting_request_reads_itself(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_wall(session, "fejl-laesning")
+    read = operations._read_wall
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def failing_first(db: Session, slug: str) -> operations.WallSnapshot:
+        calls.append(slug)
+        if len(calls) == 1:
+            entered.set()
+            assert release.wait(10)
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return read(db, slug)
+
+    monkeypatch.setattr(operations, "_read_wall", failing_first)
+    errors: list[BaseException] = []
+
+    def leader() -> None:
+        try:
+            operations.remembered_wall(session, "fejl-laesning")
+        except OperationalError as error:
+            errors.append(error)
+
+    first = threading.Thread(target=leader)
+    first.start()
+    assert entered.wait(10)
+    waiting: list[operations.WallSnapshot] = []
+    engine = make_engine(session.get_bind().engine.url.render_as_string(hide_password=False))
+    own = make_session_factory(engine)()
+    second = threading.Thread(
+        target=lambda: waiting.append(operations.remembered_wall(own, "fejl-laesning"))
+    )
+    second.start()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert len(errors) == 1  # the failure is the first request's own
+    assert len(waiting) == 1 and waiting[0].slug == "fejl-laesning"  # read again, not shared
+    assert len(calls) == 2
+    own.close()
+    engine.dispose()
+
+
+def test_a_read_begun_before_walls_were_forgotten_is_not_joined(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with sessions() as setup:
+        make_wall(setup, "glemt-laesning")
+    entered, release = threading.Event(), threading.Event()
+    reads = _slow_reads(monkeypatch, entered, release)
+
+    def ask() -> None:
+        with sessions() as own:
+            operations.remembered_wall(own, "glemt-laesning")
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert entered.wait(10)
+    with sessions() as changer:
+        operations.forget_walls(changer)  # a change committed here while the read runs
+    later = threading.Thread(target=ask)
+    later.start()
+    time.sleep(0.05)
+    release.set()
+    first.join(30)
+    later.join(30)
+    assert reads == ["glemt-laesning", "glemt-laesning"]  # the later request read anew
+    engine.dispose()
