@@ -199,9 +199,25 @@ class ViewLimits:
         self.items = tuple(items)
         self.headers = bool(config.get("RATELIMIT_HEADERS_ENABLED"))
         self.retry_after_date = config.get("RATELIMIT_HEADER_RETRY_AFTER_VALUE") == "http-date"
+        self.swallow_errors = bool(config.get("RATELIMIT_SWALLOW_ERRORS"))
 
     def count(self) -> None:
-        """Count this request against the view's limits; 429 when one of them is spent."""
+        """Count this request against the view's limits; 429 when one of them is spent.
+
+        When the limits' storage fails (a Redis server gone), the error propagates (500; the
+        outbox sends the answer again later), or with ``RATELIMIT_SWALLOW_ERRORS`` is logged
+        and the request goes through uncounted, as with Flask-Limiter's own decorators.
+        """
+        try:
+            self._count()
+        except TooManyRequests:
+            raise
+        except Exception:
+            if not self.swallow_errors:
+                raise
+            logger.exception("Rate limit storage failed at %s; not counted", self.endpoint)
+
+    def _count(self) -> None:
         strategy = self.limiter.limiter
         method = request.method
         keys: list[str | None] = [None] * len(self.limits)
@@ -232,7 +248,15 @@ class ViewLimits:
             after_this_request(functools.partial(self._write_headers, counted))
 
     def _write_headers(self, counted: _Counted, response: Response) -> Response:
-        reset, remaining = self.limiter.limiter.get_window_stats(counted.item, *counted.identifiers)
+        try:
+            reset, remaining = self.limiter.limiter.get_window_stats(
+                counted.item, *counted.identifiers
+            )
+        except Exception:
+            if not self.swallow_errors:
+                raise
+            logger.exception("Rate limit storage failed at %s; no headers", self.endpoint)
+            return response
         reset_at = int(reset + 1)
         headers = response.headers
         for name, value in zip(

@@ -14,12 +14,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from limits import parse
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.http import parse_date
 
 from app import ratelimits
 from surveys import kiosk as kiosks
-from surveys.models import Moderation, Wall
+from surveys.models import Answer, Moderation, Wall
 from tests.factories import make_wall
 from tests.load.outage import database_unavailable, short_busy_timeout
 
@@ -176,3 +177,43 @@ def test_an_unavailable_database_keeps_its_own_retry_after_under_the_limits(
     # The outbox sends again in 5 s, not when this client's minute of answers has passed.
     assert response.headers["Retry-After"] == "5"
     assert response.headers["X-RateLimit-Limit"] == "3"
+
+
+class _BrokenStorage(Exception):
+    pass
+
+
+def _break_storage(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = app.extensions["stemmer.limiter"].storage
+
+    def gone(*_args: Any, **_kwargs: Any) -> Any:
+        raise _BrokenStorage("limit storage unreachable")
+
+    for name in ("acquire_entry", "get_moving_window", "incr", "get"):
+        monkeypatch.setattr(storage, name, gone)
+
+
+def test_a_failing_limit_storage_is_an_error_by_default(
+    make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = make_wall(session, "lager-vaek", moderation=Moderation.POST)
+    app = _limited(make_app)
+    _break_storage(app, monkeypatch)
+    client = app.test_client()
+    # Served, this is a 500 (which the outbox sends again later); the test app raises it.
+    with pytest.raises(_BrokenStorage):
+        _post(client, wall, 1)
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_a_failing_limit_storage_lets_answers_through_when_errors_are_swallowed(
+    make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = make_wall(session, "lager-slugt", moderation=Moderation.POST)
+    app = _limited(make_app, RATELIMIT_SWALLOW_ERRORS=True)
+    _break_storage(app, monkeypatch)
+    client = app.test_client()
+    statuses = [_post(client, wall, number).status_code for number in range(5)]
+    assert statuses == [201] * 5  # not counted, so never refused
+    assert "X-RateLimit-Limit" not in _post(client, wall, 9).headers
