@@ -214,3 +214,19 @@ def record_statements(engine: Engine, monkeypatch: Any) -> list[str]:
     monkeypatch.setattr(SQLiteWriter, "insert", note_writer)
     event.listen(engine, "before_cursor_execute", note)
     return seen
+
+
+#: Rate limits small enough for a test to spend (tests/app: limited_app).
+TEST_RATE_LIMITS: dict[str, Any] = {
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ANSWERS": "3 per minute",
+    "RATELIMIT_KIOSK": "5 per minute",
+    "RATELIMIT_REACTIONS": "2 per minute",
+    "RATELIMIT_LOGIN": "4 per minute",
+}
+
+
+def limited_app(make_app: Callable[..., Any], **config: Any) -> Any:
+    """An app from the ``make_app`` fixture with :data:`TEST_RATE_LIMITS` (``config`` wins)."""
+    return make_app(**{**TEST_RATE_LIMITS, **config})

@@ -22,7 +22,7 @@ from app.ratelimits import InlineExpiryMemoryStorage
 from app.security import add_security_headers
 from surveys import operations
 from surveys.models import Moderation, Wall, utcnow
-from tests.factories import Clock, make_answer, make_wall, record_statements
+from tests.factories import Clock, limited_app, make_answer, make_wall, record_statements
 
 
 def _statements(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -113,23 +113,11 @@ def test_without_a_period_every_answer_reads_the_wall(
 # --- rate limits ---
 
 
-def _limited(make_app: Any, **config: Any) -> Flask:
-    settings = {
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_ANSWERS": "3 per minute",
-        "RATELIMIT_KIOSK": "5 per minute",
-        "RATELIMIT_REACTIONS": "2 per minute",
-        "RATELIMIT_LOGIN": "4 per minute",
-    }
-    return make_app(**{**settings, **config})
-
-
-def test_limits_still_refuse_after_n_with_their_headers_only_where_limited(
+def test_limits_still_refuse_after_n_with_their_headers_only_wherelimited_app(
     make_app: Any, session: Session
 ) -> None:
     wall = make_wall(session, "graense", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     client = app.test_client()
     remaining = []
     for number in range(3):
@@ -153,7 +141,9 @@ def test_limits_still_refuse_after_n_with_their_headers_only_where_limited(
 
 def test_app_wide_limits_keep_the_limiters_own_check(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "hele-appen", moderation=Moderation.POST)
-    app = _limited(make_app, RATELIMIT_ANSWERS="100 per minute", RATELIMIT_APPLICATION="2/minute")
+    app = limited_app(
+        make_app, RATELIMIT_ANSWERS="100 per minute", RATELIMIT_APPLICATION="2/minute"
+    )
     client = app.test_client()
     statuses = [_post(client, wall, number).status_code for number in range(3)]
     assert statuses == [201, 201, 429]
@@ -163,7 +153,7 @@ def test_the_in_memory_limit_store_starts_no_threads(
     make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = make_wall(session, "traade", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     storage = app.extensions["stemmer.limiter"].storage
     assert isinstance(storage, InlineExpiryMemoryStorage)
     started: list[threading.Timer] = []

@@ -21,20 +21,8 @@ from werkzeug.http import parse_date
 from app import ratelimits
 from surveys import kiosk as kiosks
 from surveys.models import Answer, Moderation, Wall
-from tests.factories import make_wall
+from tests.factories import limited_app, make_wall
 from tests.load.outage import database_unavailable, short_busy_timeout
-
-
-def _limited(make_app: Any, **config: Any) -> Flask:
-    settings = {
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_ANSWERS": "3 per minute",
-        "RATELIMIT_KIOSK": "5 per minute",
-        "RATELIMIT_REACTIONS": "2 per minute",
-        "RATELIMIT_LOGIN": "4 per minute",
-    }
-    return make_app(**{**settings, **config})
 
 
 def _post(client: FlaskClient, wall: Wall, number: int, **kwargs: Any) -> Any:
@@ -55,7 +43,7 @@ def test_accepted_answers_carry_the_limit_and_only_the_refusal_a_retry_after(
     make_app: Any, session: Session
 ) -> None:
     wall = make_wall(session, "hoveder", moderation=Moderation.POST)
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     accepted = [_post(client, wall, number) for number in range(3)]
     assert [response.status_code for response in accepted] == [201] * 3
     for number, response in enumerate(accepted):
@@ -73,7 +61,7 @@ def test_accepted_answers_carry_the_limit_and_only_the_refusal_a_retry_after(
 
 def test_retry_after_can_be_a_date(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "dato", moderation=Moderation.POST)
-    app = _limited(make_app, RATELIMIT_HEADER_RETRY_AFTER_VALUE="http-date")
+    app = limited_app(make_app, RATELIMIT_HEADER_RETRY_AFTER_VALUE="http-date")
     client = app.test_client()
     for number in range(3):
         _post(client, wall, number)
@@ -85,7 +73,7 @@ def test_retry_after_can_be_a_date(make_app: Any, session: Session) -> None:
 
 def test_without_headers_setting_no_limit_headers(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "uden", moderation=Moderation.POST)
-    client = _limited(make_app, RATELIMIT_HEADERS_ENABLED=False).test_client()
+    client = limited_app(make_app, RATELIMIT_HEADERS_ENABLED=False).test_client()
     response = _post(client, wall, 1)
     assert response.status_code == 201
     assert "X-RateLimit-Limit" not in response.headers
@@ -95,7 +83,7 @@ def test_the_shortest_window_is_counted_first_and_a_refusal_counts_no_further(
     make_app: Any, session: Session
 ) -> None:
     wall = make_wall(session, "vinduer", moderation=Moderation.POST)
-    app = _limited(make_app, RATELIMIT_ANSWERS="5 per hour;2 per minute")
+    app = limited_app(make_app, RATELIMIT_ANSWERS="5 per hour;2 per minute")
     client = app.test_client()
     statuses = [_post(client, wall, number).status_code for number in range(4)]
     assert statuses == [201, 201, 429, 429]
@@ -111,7 +99,7 @@ def test_a_kiosk_with_its_device_is_described_by_the_device_limit(
 ) -> None:
     wall = make_wall(session, "kiosk-hoved", moderation=Moderation.POST)
     device = kiosks.create_device(session, wall, "Biblioteket")
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     body = {
         "prompt_id": wall.prompts[0].id,
         "text": "Flere bænke",
@@ -131,14 +119,14 @@ def test_a_kiosk_with_its_device_is_described_by_the_device_limit(
 
 def test_a_limit_setting_that_is_no_limit_stops_the_app_at_start(make_app: Any) -> None:
     with pytest.raises(ValueError, match="RATELIMIT_ANSWERS"):
-        _limited(make_app, RATELIMIT_ANSWERS="mange om dagen")
+        limited_app(make_app, RATELIMIT_ANSWERS="mange om dagen")
 
 
 def test_the_limits_are_worked_out_once_and_the_limiter_adds_no_request_hooks(
     make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = make_wall(session, "en-gang", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     limiter = app.extensions["stemmer.limiter"]
 
     def parsed_again(_setting: str) -> None:
@@ -156,7 +144,7 @@ def test_app_wide_limits_leave_the_headers_to_the_view_limit(
     make_app: Any, session: Session
 ) -> None:
     wall = make_wall(session, "begge", moderation=Moderation.POST)
-    app = _limited(make_app, RATELIMIT_APPLICATION="10/minute")
+    app = limited_app(make_app, RATELIMIT_APPLICATION="10/minute")
     client = app.test_client()
     response = _post(client, wall, 1)
     assert response.status_code == 201
@@ -168,7 +156,7 @@ def test_an_unavailable_database_keeps_its_own_retry_after_under_the_limits(
     make_app: Any, session: Session, database_url: str
 ) -> None:
     wall = make_wall(session, "udfald-graense", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     short_busy_timeout(app.extensions["stemmer.db"].engine)
     client = app.test_client()
     with database_unavailable(database_url):
@@ -197,7 +185,7 @@ def test_a_failing_limit_storage_is_an_error_by_default(
     make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = make_wall(session, "lager-vaek", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     _break_storage(app, monkeypatch)
     client = app.test_client()
     # Served, this is a 500 (which the outbox sends again later); the test app raises it.
@@ -211,7 +199,7 @@ def test_a_failing_limit_storage_lets_answers_through_when_errors_are_swallowed(
     make_app: Any, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     wall = make_wall(session, "lager-slugt", moderation=Moderation.POST)
-    app = _limited(make_app, RATELIMIT_SWALLOW_ERRORS=True)
+    app = limited_app(make_app, RATELIMIT_SWALLOW_ERRORS=True)
     _break_storage(app, monkeypatch)
     client = app.test_client()
     statuses = [_post(client, wall, number).status_code for number in range(5)]

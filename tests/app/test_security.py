@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from surveys import kiosk as kiosks
 from surveys.models import Answer, KioskDevice, Moderation, Wall
 from tests.app.staff_helpers import login
-from tests.factories import STAFF_PASSWORD, make_answer, make_staff, make_wall
+from tests.factories import STAFF_PASSWORD, limited_app, make_answer, make_staff, make_wall
 
 # --- headers and the Content-Security-Policy ---
 
@@ -197,21 +197,9 @@ def test_rate_limits_are_off_in_the_test_app(client: FlaskClient, session: Sessi
     assert _count(session) == 70
 
 
-def _limited(make_app: Any, **config: Any) -> Flask:
-    return make_app(
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        RATELIMIT_ANSWERS="3 per minute",
-        RATELIMIT_KIOSK="5 per minute",
-        RATELIMIT_REACTIONS="2 per minute",
-        RATELIMIT_LOGIN="4 per minute",
-        **config,
-    )
-
-
 def test_web_form_and_api_share_one_limit_per_client(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "limit", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     client = app.test_client()
     assert client.post("/api/v1/walls/limit/answers", json=_body(wall, 1)).status_code == 201
     assert client.post("/api/v1/walls/limit/answers", json=_body(wall, 2)).status_code == 201
@@ -239,7 +227,7 @@ def test_web_form_and_api_share_one_limit_per_client(make_app: Any, session: Ses
 
 def test_limit_keys_never_hold_the_client_address(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "keys", moderation=Moderation.POST)
-    app = _limited(make_app)
+    app = limited_app(make_app)
     client = app.test_client()
     client.post(
         "/api/v1/walls/keys/answers",
@@ -260,7 +248,7 @@ def _kiosk_post(client: FlaskClient, wall: Wall, number: int, token: str | None)
 def test_kiosk_with_a_valid_token_has_its_own_higher_limit(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "kiosk-limit", moderation=Moderation.POST)
     device = kiosks.create_device(session, wall, "Biblioteket")
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     # The tablet's address has used up the per-client limit on the web...
     for number in range(3):
         assert client.post(f"/api/v1/walls/{wall.slug}/answers", json=_body(wall, number))
@@ -281,7 +269,7 @@ def test_revoked_kiosk_token_gets_the_client_limit(make_app: Any, session: Sessi
     wall = make_wall(session, "kiosk-revoked", moderation=Moderation.POST)
     device = kiosks.create_device(session, wall, "Biblioteket")
     kiosks.revoke_device(session, session.get(KioskDevice, device.id))
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     statuses = [_kiosk_post(client, wall, n, device.token).status_code for n in range(4)]
     assert statuses == [410, 410, 410, 429]
 
@@ -289,7 +277,7 @@ def test_revoked_kiosk_token_gets_the_client_limit(make_app: Any, session: Sessi
 def test_plain_kiosk_form_is_limited_per_device(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "kiosk-form", moderation=Moderation.POST)
     device = kiosks.create_device(session, wall, "Biblioteket")
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     statuses = []
     for number in range(6):
         form = {**_body(wall, number), "device": device.token}
@@ -300,14 +288,14 @@ def test_plain_kiosk_form_is_limited_per_device(make_app: Any, session: Session)
 def test_agreeing_is_limited_per_client(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "enig", moderation=Moderation.POST)
     answers = [make_answer(session, wall, f"Svar {n}") for n in range(3)]
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     statuses = [client.post(f"/w/enig/svar/{answer.id}/enig").status_code for answer in answers]
     assert statuses == [303, 303, 429]
 
 
 def test_sign_in_attempts_are_limited_per_client_address(make_app: Any, session: Session) -> None:
     staff = make_staff(session, role="admin")
-    client = _limited(make_app).test_client()
+    client = limited_app(make_app).test_client()
     wrong = {"email": staff.email, "password": "forkert kodeord 1"}
     other_accounts = [{"email": f"ukendt{n}@example.dk", "password": "x" * 12} for n in range(3)]
     statuses = [client.post("/staff/login", data=form).status_code for form in other_accounts]
