@@ -196,7 +196,8 @@ def remembered_wall(
     wall closed there refuses answers here at most ``max_age`` seconds later, and a changed
     moderation setting or set of questions applies to answers after at most as long. A wall
     or question deleted in the meantime is noticed by the database (see
-    :func:`submit_answer`).
+    :func:`submit_answer`). Requests asking for a wall while another thread reads it wait for
+    that read (at most :data:`WALL_READ_WAIT_SECONDS`) and share it.
     """
     remembered = _remembered(session)
     now = time.monotonic()
@@ -207,8 +208,8 @@ def remembered_wall(
         return _read_wall(session, slug)
     # One thread reads a wall that is not remembered (any more); the others asking for it
     # meanwhile wait for that read and share it. Without this, under load every request that
-    # arrives while the read is in progress reads the wall too: a dozen reads per second per
-    # process instead of one, the interpreter shared between them all.
+    # arrived while the read was in progress read the wall too (12 threads: 3.7 reads a
+    # second instead of one; bench/load/RESULTS.md).
     with remembered.lock:
         read = remembered.reads.get(slug)
         reading = read is None
