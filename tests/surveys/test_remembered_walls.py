@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, event, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from surveys import operations
 from surveys.db import make_engine, make_session_factory
@@ -27,6 +28,14 @@ def _statements(session: Session) -> list[str]:
 
     event.listen(session.get_bind(), "before_cursor_execute", note)
     return seen
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on an engine of their own, one for each thread of a test."""
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
 
 
 def test_the_wall_is_read_once_per_period(session: Session, clock: Clock) -> None:
@@ -99,19 +108,17 @@ def test_a_wall_closed_in_another_process_refuses_answers_within_the_period(
 
 
 def test_a_change_committed_in_this_process_is_seen_at_once(
-    session: Session, clock: Clock, database_url: str
+    session: Session, clock: Clock, sessions: sessionmaker[Session]
 ) -> None:
     wall = make_wall(session, "straks", moderation=Moderation.POST)
     assert operations.remembered_wall(session, "straks").moderation is Moderation.POST
     # Through another session and engine of this process (as a staff request would).
-    engine = make_engine(database_url)
-    with make_session_factory(engine)() as other:
+    with sessions() as other:
         stored = other.get(Wall, wall.id)
         assert stored is not None
         stored.moderation = Moderation.PRE
         stored.closes_at = utcnow() - timedelta(minutes=1)
         other.commit()
-    engine.dispose()
     remembered = operations.remembered_wall(session, "straks")
     assert remembered.moderation is Moderation.PRE
     assert remembered.has_closed()
@@ -176,9 +183,9 @@ def test_a_wall_deleted_in_another_process_is_not_found(
     assert count_answers(session) == 0
 
 
-def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str) -> None:
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
+def test_concurrent_retries_with_a_remembered_wall_store_once(
+    sessions: sessionmaker[Session],
+) -> None:
     with sessions() as setup:
         make_wall(setup, "samtidig", moderation=Moderation.POST)
     results: list[operations.SubmitResult] = []
@@ -195,7 +202,6 @@ def test_concurrent_retries_with_a_remembered_wall_store_once(database_url: str)
     assert len({r.answer.id for r in results}) == 1
     with sessions() as check:
         assert count_answers(check) == 1
-    engine.dispose()
 
 
 def test_an_answer_from_the_remembered_wall_is_put_under_the_latest_themes(
@@ -263,10 +269,8 @@ def _slow_reads(
 
 
 def test_requests_arriving_during_a_read_of_the_wall_share_it(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     with sessions() as setup:
         make_wall(setup, "en-laesning", moderation=Moderation.POST)
     entered, release = threading.Event(), threading.Event()
@@ -288,11 +292,10 @@ def test_requests_arriving_during_a_read_of_the_wall_share_it(
         thread.join(30)
     assert reads == ["en-laesning"]  # one read for six requests
     assert len(walls) == 6 and all(wall is walls[0] for wall in walls)
-    engine.dispose()
 
 
 def test_a_failed_read_is_not_shared_each_waiting_request_reads_itself(
-    session: Session, monkeypatch: pytest.MonkeyPatch
+    session: Session, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_wall(session, "fejl-laesning")
     read = operations._read_wall
@@ -320,8 +323,7 @@ def test_a_failed_read_is_not_shared_each_waiting_request_reads_itself(
     first.start()
     assert entered.wait(10)
     waiting: list[operations.WallSnapshot] = []
-    engine = make_engine(session.get_bind().engine.url.render_as_string(hide_password=False))
-    own = make_session_factory(engine)()
+    own = sessions()
     second = threading.Thread(
         target=lambda: waiting.append(operations.remembered_wall(own, "fejl-laesning"))
     )
@@ -333,14 +335,11 @@ def test_a_failed_read_is_not_shared_each_waiting_request_reads_itself(
     assert len(waiting) == 1 and waiting[0].slug == "fejl-laesning"  # read again, not shared
     assert len(calls) == 2
     own.close()
-    engine.dispose()
 
 
 def test_a_read_begun_before_walls_were_forgotten_is_not_joined(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     with sessions() as setup:
         make_wall(setup, "glemt-laesning")
     entered, release = threading.Event(), threading.Event()
@@ -362,4 +361,3 @@ def test_a_read_begun_before_walls_were_forgotten_is_not_joined(
     first.join(30)
     later.join(30)
     assert reads == ["glemt-laesning", "glemt-laesning"]  # the later request read anew
-    engine.dispose()
