@@ -29,24 +29,27 @@ def live_streams(threads: int) -> int:
 
 
 def post_worker_init(worker):
-    """Load the guard's name lists and the theme engine's spaCy pipeline before the first
-    request, not during it, and freeze them for the garbage collector; size the live wall's
+    """Load the guard's name lists and the theme engine's spaCy pipeline, compile the
+    templates and show a wall page once (app.warmup) before the first request, not during it,
+    and freeze what was loaded for the garbage collector; size the live wall's
     stream cap to the worker's threads; end the live streams at once when the worker is
     asked to stop (else a graceful restart waits ``graceful_timeout`` for them)."""
     import gc
     import signal
 
+    from app.warmup import warm_up as warm_up_app
     from nlp import warm_up as warm_up_nlp
     from surveys.privacy import warm_up
 
     warm_up()
     warm_up_nlp()
+    app = worker.wsgi
+    warm_up_app(app)
     # What is loaded now (spaCy, the name lists, the app) lives as long as the worker: out of
     # the garbage collector's sight, its full collections stop pausing every thread of the
     # worker (measured under load: 150-525 ms before, at most 65 ms after).
     gc.collect()
     gc.freeze()
-    app = worker.wsgi
     app.config.setdefault("LIVE_MAX_STREAMS", live_streams(worker.cfg.threads))
 
     def stop(signum, frame):

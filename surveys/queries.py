@@ -12,6 +12,11 @@ def wall_by_slug(slug: str) -> Select[tuple[Wall]]:
     return select(Wall).where(Wall.slug == slug)
 
 
+def newest_wall_slug() -> Select[tuple[str]]:
+    """The slug of the most recently made wall."""
+    return select(Wall.slug).order_by(Wall.created_at.desc(), Wall.id.desc()).limit(1)
+
+
 def campaign_by_slug(slug: str) -> Select[tuple[Campaign]]:
     """The campaign with this slug."""
     return select(Campaign).where(Campaign.slug == slug)

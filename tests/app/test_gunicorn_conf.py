@@ -22,6 +22,7 @@ def test_a_worker_warms_up_freezes_what_it_loaded_and_sizes_its_streams(
     warmed: list[str] = []
     monkeypatch.setattr("surveys.privacy.warm_up", lambda: warmed.append("guard"))
     monkeypatch.setattr("nlp.warm_up", lambda: warmed.append("nlp"))
+    monkeypatch.setattr("app.warmup.warm_up", lambda app: warmed.append(app.name))
     handlers: dict[int, Any] = {}
     monkeypatch.setattr(
         signal, "signal", lambda number, handler: handlers.setdefault(number, handler)
@@ -35,7 +36,7 @@ def test_a_worker_warms_up_freezes_what_it_loaded_and_sizes_its_streams(
         assert gc.get_freeze_count() > 0  # loaded objects out of the collector's sight
     finally:
         gc.unfreeze()
-    assert warmed == ["guard", "nlp"]
+    assert warmed == ["guard", "nlp", app.name]
     assert app.config["LIVE_MAX_STREAMS"] == 32 - settings["RESERVED_THREADS"]
     assert signal.SIGTERM in handlers
     assert settings["max_requests"] == 0 and "%(h)s" not in settings["access_log_format"]
