@@ -208,7 +208,7 @@
       thanks.querySelector('[data-slot="text"]').textContent = data.text.trim();
       var line = thanks.querySelector('[data-slot="status"]');
       if (result.state === 'queued') {
-        line.textContent = config.msgKept;
+        line.textContent = result.reason === 'busy' ? config.msgKeptBusy : config.msgKept;
       } else {
         line.textContent = result.data && result.data.status === 'approved'
           ? config.msgApproved : config.msgPending;

@@ -1,8 +1,9 @@
 /* Stemmer: helpers shared by the participant pages (no framework, progressive enhancement).
  *
  * - Stemmer.outbox: answers are kept in localStorage with their client_submission_id until
- *   the server has confirmed them, and re-sent when the connection returns. The server stores
- *   an id once, so a retry can never double an answer.
+ *   the server has confirmed them, and re-sent when the connection returns (or, after a 429,
+ *   when the rate limit allows). The server stores an id once, so a retry can never double
+ *   an answer.
  * - Stemmer.counter: the character counter of an answer box.
  * - Stemmer.form helpers: collect, validate and show errors.
  * - Stemmer.registerWorker: the service worker that keeps the page available offline.
@@ -84,16 +85,25 @@
     });
   }
 
-  // Entries that could not be sent: these are the ones the page says are waiting.
-  function markWaiting(ids) {
+  // Entries that could not be sent: these are the ones the page says are waiting, and why:
+  // 'busy' when the server asked to wait (429: many answers from here just now), else
+  // 'offline' (no connection, a timeout, the server or its database unavailable).
+  function markWaiting(ids, reason) {
     write(read().map(function (item) {
-      if (ids.indexOf(item.id) !== -1) item.waiting = true;
+      if (ids.indexOf(item.id) !== -1) {
+        item.waiting = true;
+        item.reason = reason;
+      }
       return item;
     }));
   }
 
   function waiting() {
     return read().filter(function (item) { return item.waiting; }).length;
+  }
+
+  function busy() {
+    return read().some(function (item) { return item.waiting && item.reason === 'busy'; });
   }
 
   function retryable(status) {
@@ -105,10 +115,10 @@
     var results = {};
     var items = read();
     var index = 0;
-    function stop(entry) {
+    function stop(entry, reason) {
       var rest = items.slice(index - 1).map(function (item) { return item.id; });
-      markWaiting(rest);
-      results[entry.id] = { state: 'queued' };
+      markWaiting(rest, reason);
+      results[entry.id] = { state: 'queued', reason: reason };
       return results;
     }
     function next() {
@@ -122,12 +132,14 @@
           emit('sent', { entry: entry, data: outcome.data });
           return next();
         }
-        if (retryable(outcome.status)) return stop(entry);
+        if (retryable(outcome.status)) {
+          return stop(entry, outcome.status === 429 ? 'busy' : 'offline');
+        }
         remove(entry.id);
         results[entry.id] = { state: 'failed', status: outcome.status, data: outcome.data };
         emit('failed', { entry: entry, status: outcome.status, data: outcome.data });
         return next();
-      }, function () { return stop(entry); });
+      }, function () { return stop(entry, 'offline'); });
     }
     return next();
   }
@@ -161,7 +173,8 @@
       }
       emit('change', { pending: items.length });
     },
-    /** Try to send everything; resolves with this entry's outcome (sent, queued, failed). */
+    /** Try to send everything; resolves with this entry's outcome (sent, queued, failed;
+     * a queued one has a reason: 'busy' or 'offline'). */
     send: function (id) {
       return flush().then(function (results) {
         if (results[id]) return results[id];
@@ -180,7 +193,8 @@
   });
   setInterval(function () { if (read().length) flush(); }, RETRY_MS);
 
-  /* Status line: "Gemt – sendes, når der er forbindelse" while answers wait. */
+  /* Status line: "Gemt – sendes, når der er forbindelse" while answers wait ("Gemt – sendes
+   * om lidt" when the server asked to wait). */
   function outboxStatus(element, messages) {
     if (!element) return;
     var hadPending = false;
@@ -191,7 +205,7 @@
       sticky = false;
       element.classList.remove('is-done');
       if (pending > 0) {
-        var text = messages.msgQueued;
+        var text = busy() ? messages.msgQueuedBusy : messages.msgQueued;
         if (pending > 1) text += ' (' + messages.msgQueuedCount.replace('{n}', pending) + ')';
         element.textContent = text;
         hadPending = true;

@@ -45,8 +45,11 @@
 
   function slot(name) { return panel.querySelector('[data-slot="' + name + '"]'); }
 
-  function statusText(state, data) {
-    if (state === 'queued') return messages.msgKept;
+  function statusText(result) {
+    if (result.state === 'queued') {
+      return result.reason === 'busy' ? messages.msgKeptBusy : messages.msgKept;
+    }
+    var data = result.data;
     return data && data.status === 'approved' ? messages.msgApproved : messages.msgPending;
   }
 
@@ -56,7 +59,7 @@
     slot('prompt').textContent = promptText(data.prompt_id);
     slot('text').textContent = S.length(data.text) ? data.text.trim() : '';
     var line = slot('status');
-    line.textContent = statusText(result.state, result.data);
+    line.textContent = statusText(result);
     line.classList.toggle('is-queued', result.state === 'queued');
     slot('next-item').hidden = nextPrompt(data.prompt_id) === null;
     form.hidden = true;
@@ -114,7 +117,7 @@
   S.outbox.on(function (type, detail) {
     if (type === 'sent' && shown && detail.entry.id === shown.id) {
       var line = slot('status');
-      line.textContent = statusText('sent', detail.data);
+      line.textContent = statusText({ state: 'sent', data: detail.data });
       line.classList.remove('is-queued');
     }
   });
