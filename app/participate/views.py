@@ -23,6 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from surveys import operations
@@ -39,6 +40,7 @@ from surveys.reads import (
     wall_replies,
 )
 
+from ..core import handle_http_error
 from ..extensions import csrf, db
 from . import bp, page_cache
 from .assets import asset_url, assets_version
@@ -240,6 +242,26 @@ def answer(slug: str) -> ResponseReturnValue:
     mine = [a for a in session.get("my_answers", []) if a != result.answer.id]
     session["my_answers"] = [*mine, result.answer.id][-MY_ANSWERS_KEPT:]
     return redirect(url_for(".thanks", slug=wall.slug, svar=result.answer.id), code=303)
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
+    """Over the answer limit without JavaScript (a shared network at an event): the form
+    again with the answer kept, to send again in a moment; other routes as everywhere."""
+    if request.endpoint != "participate.answer" or not request.view_args:
+        return handle_http_error(error)
+    try:
+        wall = _load_wall(request.view_args["slug"])
+    except DomainError:  # no such wall: the plain 429
+        return handle_http_error(error)
+    form = AnswerForm(wall)
+    form.form_errors.append(
+        _(
+            "Many answers were sent from here just now. Your answer is still here: wait a "
+            "moment and press Send again."
+        )
+    )
+    return _render_wall(wall, form, 429)
 
 
 def next_prompt(wall: Wall, answered_id: int) -> Prompt | None:

@@ -189,6 +189,33 @@ def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Answer)) or 0
 
 
+def test_an_answer_over_the_limit_without_javascript_stays_in_the_form(
+    make_app: Any, session: Session
+) -> None:
+    wall = make_wall(session, "uden-js", moderation=Moderation.POST)
+    client = limited_app(make_app).test_client()
+    form = {**_body(wall, 1), "prompt_id": str(wall.prompts[0].id)}
+    for number in (1, 2, 3):
+        sent = client.post("/w/uden-js", data={**form, **_body(wall, number)})
+        assert sent.status_code == 303
+    kept = {**form, "text": "Mit svar <b>med</b> 🙂", "client_submission_id": "kept-00000004"}
+    refused = client.post("/w/uden-js", data=kept)
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    page = refused.get_data(as_text=True)
+    assert "Der er sendt mange svar herfra lige nu. Dit svar står her stadig" in page
+    assert "Mit svar &lt;b&gt;med&lt;/b&gt; 🙂</textarea>" in page
+    assert 'value="kept-00000004"' in page  # sent again, it is stored once
+    assert _count(session) == 3
+    # "Enig" and unknown walls over the limit get the plain page.
+    assert client.post("/w/findes-ikke", data=kept).status_code == 429
+
+    client.application.extensions["stemmer.limiter"].reset()
+    assert client.post("/w/uden-js", data=kept).status_code == 303
+    assert client.post("/w/uden-js", data=kept).status_code == 303
+    assert _count(session) == 4
+
+
 def test_rate_limits_are_off_in_the_test_app(client: FlaskClient, session: Session) -> None:
     wall = make_wall(session, "many", moderation=Moderation.POST)
     for number in range(70):
