@@ -52,6 +52,9 @@ class Batch:
     removed: tuple[int, ...] = ()
     #: The theme cloud when it changed, else None.
     cloud: Cloud | None = None
+    #: The batch's events as the streams write them, worked out by the first stream that
+    #: needs one and shared by the others (app.live.views.stream_changes).
+    encoded: dict[tuple[Any, ...], str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def event_id(self) -> int:

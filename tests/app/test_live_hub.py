@@ -162,3 +162,47 @@ def test_a_database_outage_does_not_stop_the_poller(
     make_answer(session, wall, "Kom under udfaldet")
     assert [n.text for b in _wait_for(subscription, hub) for n in b.notes] == ["Kom under udfaldet"]
     assert failures["left"] == 0
+
+
+def test_streams_of_a_wall_share_each_notes_event_and_write_a_batch_at_once(
+    session: Session, hub: LiveHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.live import views as live_views
+
+    wall = make_wall(session, "deles")
+    prompts = {p.id: p.text for p in wall.prompts}
+    encoded: list[int] = []
+    note_json = live_views._note_json
+
+    def counting(note: Any, texts: dict[int, str]) -> dict[str, Any]:
+        encoded.append(note.id)
+        return note_json(note, texts)
+
+    monkeypatch.setattr(live_views, "_note_json", counting)
+    streams = []
+    for _ in range(3):
+        subscription = hub.subscribe(wall.id, None, wall.campaign_id)
+        assert subscription is not None
+        stream = live_views.stream_changes(
+            hub, subscription, prompts, utcnow(), duration=10, heartbeat=5
+        )
+        assert next(stream) == "retry: 2000\n\n"
+        assert next(stream).startswith("event: ping\n")  # caught up: nothing new yet
+        streams.append(stream)
+    texts = ["Flere bænke", "En sti til skolen", "Længere åbent 📚"]
+    for text in texts:
+        make_answer(session, wall, text, status=AnswerStatus.APPROVED)
+    writes: list[list[str]] = []
+    for stream in streams:
+        chunks: list[str] = []
+        while sum(chunk.count("event: note\n") for chunk in chunks) < len(texts):
+            chunks.append(next(stream))
+        writes.append(chunks)
+        stream.close()
+    # Every stream wrote the same events, a batch in one write, and each note was encoded
+    # once for all three streams.
+    assert writes[0] == writes[1] == writes[2]
+    assert all(chunk.count("event: note\n") >= 1 for chunk in writes[0])
+    assert sorted(encoded) == sorted(set(encoded)) and len(encoded) == len(texts)
+    assert all(text in "".join(writes[0]) for text in texts)
+    assert hub.open_streams == 0
