@@ -15,6 +15,7 @@ from flask import g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
 
 from surveys import kiosk as kiosks
 from surveys import operations
@@ -22,8 +23,9 @@ from surveys.errors import N_, DomainError, InvalidInput, NotFound, WallClosed, 
 from surveys.models import KioskDevice, Wall
 
 from ..config import LANGUAGES
+from ..core import handle_http_error
 from ..extensions import csrf, db
-from ..participate.forms import AnswerForm
+from ..participate.forms import OVER_THE_LIMIT, AnswerForm
 from . import bp
 
 DEVICE_HEADER = "X-Kiosk-Device"
@@ -116,6 +118,22 @@ def answer(slug: str) -> ResponseReturnValue:
         form.form_errors.append(_(error.message, **error.params))
         return _render(wall, device, form, error.status)
     return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
+
+
+@bp.errorhandler(TooManyRequests)
+def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
+    """Over the limit on the kiosk's plain form: the form again with the answer kept, to send
+    again in a moment; other routes as everywhere."""
+    if request.endpoint != "kiosk.answer" or not request.view_args:
+        return handle_http_error(error)
+    token = request.form.get("device") or request.args.get("device")
+    try:
+        wall, device = _load(request.view_args["slug"], token)
+    except DomainError:  # no such wall or device: the plain 429
+        return handle_http_error(error)
+    form = AnswerForm(wall, meta={"csrf": False})
+    form.form_errors.append(str(OVER_THE_LIMIT))
+    return _render(wall, device, form, 429)
 
 
 @bp.get("/<slug>/tak")

@@ -15,6 +15,12 @@ from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Wall
 from surveys.operations import clean_answer_text
 from surveys.text import MAX_ANSWER_LENGTH
 
+#: Shown with the form again when an answer sent without JavaScript is over the rate limit.
+OVER_THE_LIMIT = _l(
+    "Many answers were sent from here just now. Your answer is still here: wait a moment and "
+    "press Send again."
+)
+
 ROLE_LABELS = {
     "parent": _l("Parent"),
     "expecting": _l("Expecting a child"),

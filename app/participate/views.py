@@ -44,7 +44,7 @@ from ..core import handle_http_error
 from ..extensions import csrf, db
 from . import bp, page_cache
 from .assets import asset_url, assets_version
-from .forms import AnswerForm
+from .forms import OVER_THE_LIMIT, AnswerForm
 
 DEVICE_COOKIE = "stemmer_device"
 MY_ANSWERS_KEPT = 20
@@ -255,12 +255,7 @@ def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     except DomainError:  # no such wall: the plain 429
         return handle_http_error(error)
     form = AnswerForm(wall)
-    form.form_errors.append(
-        _(
-            "Many answers were sent from here just now. Your answer is still here: wait a "
-            "moment and press Send again."
-        )
-    )
+    form.form_errors.append(str(OVER_THE_LIMIT))
     return _render_wall(wall, form, 429)
 
 

@@ -272,6 +272,27 @@ def _kiosk_post(client: FlaskClient, wall: Wall, number: int, token: str | None)
     return client.post(f"/kiosk/{wall.slug}/answers", json=_body(wall, number), headers=headers)
 
 
+def test_a_kiosk_answer_over_the_limit_without_javascript_stays_in_the_form(
+    make_app: Any, session: Session
+) -> None:
+    wall = make_wall(session, "kiosk-uden-js", moderation=Moderation.POST)
+    device = kiosks.create_device(session, wall, "Sundhedsplejen")
+    client = limited_app(make_app, RATELIMIT_KIOSK="1 per minute").test_client()
+    form = {"device": device.token, "prompt_id": str(wall.prompts[0].id), "role": "young"}
+    first = {**form, "text": "Flere bænke", "client_submission_id": "kiosk-js-0001"}
+    assert client.post("/kiosk/kiosk-uden-js", data=first).status_code == 303
+    kept = {**form, "text": "Et sted at være 🙂", "client_submission_id": "kiosk-js-0002"}
+    refused = client.post("/kiosk/kiosk-uden-js", data=kept)
+    assert refused.status_code == 429
+    page = refused.get_data(as_text=True)
+    assert "Der er sendt mange svar herfra lige nu. Dit svar står her stadig" in page
+    assert "Et sted at være 🙂</textarea>" in page and 'value="kiosk-js-0002"' in page
+    assert _count(session) == 1
+    client.application.extensions["stemmer.limiter"].reset()
+    assert client.post("/kiosk/kiosk-uden-js", data=kept).status_code == 303
+    assert _count(session) == 2
+
+
 def test_kiosk_with_a_valid_token_has_its_own_higher_limit(make_app: Any, session: Session) -> None:
     wall = make_wall(session, "kiosk-limit", moderation=Moderation.POST)
     device = kiosks.create_device(session, wall, "Biblioteket")
