@@ -40,6 +40,11 @@ def _load(slug: str, token: str | None) -> tuple[Wall, KioskDevice]:
     return wall, device
 
 
+def _plain_form_token() -> str | None:
+    """The device token of the kiosk's plain form (posted with the form, else in the URL)."""
+    return request.form.get("device") or request.args.get("device")
+
+
 def _invalid(error: DomainError) -> ResponseReturnValue:
     return (
         render_template("kiosk/invalid.html", message=_(error.message, **error.params)),
@@ -92,7 +97,7 @@ def kiosk(slug: str) -> ResponseReturnValue:
 def answer(slug: str) -> ResponseReturnValue:
     """The kiosk's plain form (without JavaScript): store, then thank and start over."""
     try:
-        wall, device = _load(slug, request.form.get("device") or request.args.get("device"))
+        wall, device = _load(slug, _plain_form_token())
     except NotFound as error:
         if error.code == "wall_not_found":
             raise
@@ -126,9 +131,8 @@ def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     again in a moment; other routes as everywhere."""
     if request.endpoint != "kiosk.answer" or not request.view_args:
         return handle_http_error(error)
-    token = request.form.get("device") or request.args.get("device")
     try:
-        wall, device = _load(request.view_args["slug"], token)
+        wall, device = _load(request.view_args["slug"], _plain_form_token())
     except DomainError:  # no such wall or device: the plain 429
         return handle_http_error(error)
     form = AnswerForm(wall, meta={"csrf": False})
