@@ -324,11 +324,18 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     return limiter
 
 
+#: The app's request hooks Flask-Limiter adds to, by kind.
+_HOOK_ATTRIBUTES = {
+    "before": "before_request_funcs",
+    "after": "after_request_funcs",
+    "teardown": "teardown_request_funcs",
+}
+
+
 def _request_hooks(app: Flask) -> dict[str, list[Any]]:
     return {
-        "before": list(app.before_request_funcs.get(None, [])),
-        "after": list(app.after_request_funcs.get(None, [])),
-        "teardown": list(app.teardown_request_funcs.get(None, [])),
+        kind: list(getattr(app, attribute).get(None, []))
+        for kind, attribute in _HOOK_ATTRIBUTES.items()
     }
 
 
@@ -350,11 +357,7 @@ def _keep_only_app_wide_checks(
     ):
         return  # not the hooks this was written for: leave them as they are
     added = {kind: hooks[len(hooks_before[kind]) :] for kind, hooks in hooks_after.items()}
-    funcs = {
-        "before": app.before_request_funcs[None],
-        "after": app.after_request_funcs[None],
-        "teardown": app.teardown_request_funcs[None],
-    }
+    funcs = {kind: getattr(app, attribute)[None] for kind, attribute in _HOOK_ATTRIBUTES.items()}
     if not any(app.config.get(name) for name in APP_WIDE_LIMIT_SETTINGS):
         for kind, hooks in funcs.items():
             hooks[:] = [hook for hook in hooks if hook not in added[kind]]
