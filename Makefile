@@ -10,10 +10,12 @@ export FLASK_APP := wsgi
 .PHONY: install system-deps run dev test test-fast test-pg lint audit i18n translations check-migrations clean
 
 # System packages from Debian: headless Chromium for the browser tests; Pango and fonts for
-# the report's PDF (WeasyPrint); poppler-utils (pdftoppm, pdftotext) to look at PDFs. Needs
-# root or sudo; installs only the packages that are missing, so it is safe to run again.
+# the report's PDF (WeasyPrint); poppler-utils (pdftoppm, pdftotext) to look at PDFs;
+# nginx-light for tests/deploy/test_nginx.py (deploy/nginx/stemmer.conf in front of the app;
+# the package's own service is not needed and may stay stopped). Needs root or sudo;
+# installs only the packages that are missing, so it is safe to run again.
 SYSTEM_PACKAGES := chromium fonts-dejavu-core fonts-liberation fonts-noto-color-emoji \
-	libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
+	libpango-1.0-0 libpangoft2-1.0-0 poppler-utils nginx-light
 system-deps:
 	@if ! command -v dpkg-query >/dev/null 2>&1; then \
 	  echo "Not Debian: install $(SYSTEM_PACKAGES) (or your system's equivalents) yourself."; \
@@ -45,15 +47,18 @@ translations: $(STAMP)
 
 install: system-deps $(STAMP) $(NODE_STAMP) translations
 
+# The web server (gunicorn) and a task-queue worker, both from the Procfile (honcho); Ctrl-C
+# stops both.
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	PATH="$(CURDIR)/$(BIN):$$PATH" STEMMER_WEB_PORT=$(PORT) $(BIN)/honcho start --port $(PORT)
 
+# Flask's debug server alone: background tasks run at once in it (no worker).
 dev: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
-	$(BIN)/flask run --debug --port $(PORT)
+	STEMMER_QUEUE_IMMEDIATE=1 $(BIN)/flask run --debug --port $(PORT)
 
 # Timed and server-starting tests (marked slow) run after the others, alone on the machine.
 test: install
@@ -63,9 +68,11 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -n 2 -m "not browser and not slow" $(PYTEST_ARGS)
 
+# mypy checks app, surveys and nlp ([tool.mypy] in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app surveys tests
+	$(BIN)/mypy
 
 # pip-audit over the installed packages; skipped with a message where no vulnerability data
 # can be reached (AUDIT_REQUIRED=1 makes that an error).
@@ -86,10 +93,12 @@ check-migrations: install
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
 
-# The whole suite again against a throwaway PostgreSQL server on loopback.
+# The whole suite again against a throwaway PostgreSQL server on loopback; tests/nlp is left
+# out (the theme engine has no database, so it would run the same tests twice).
+PG_ONLY := --ignore=tests/nlp
 test-pg: install
 	@dir=$$(mktemp -d /tmp/stemmer-pg.XXXXXX); chmod 755 $$dir; \
 	url=$$(scripts/pg-test-server start $$dir/data) || exit 1; \
-	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -n 2 -m "not slow" $(PYTEST_ARGS) && \
-	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -m slow $(PYTEST_ARGS); \
+	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -n 2 -m "not slow" $(PG_ONLY) $(PYTEST_ARGS) && \
+	STEMMER_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -m slow $(PG_ONLY) $(PYTEST_ARGS); \
 	status=$$?; scripts/pg-test-server stop $$dir/data; rm -rf $$dir; exit $$status

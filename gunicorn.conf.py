@@ -12,14 +12,20 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "128"))
 RESERVED_THREADS = 8
 timeout = 60
+# Request lines up to gunicorn's maximum reach the app, which answers a URL over its own limit
+# (MAX_URL_LENGTH in app/config.py, 4096) with 414 and the security headers, in JSON under
+# /api/. gunicorn's default (4094) would refuse them first with a bare HTML 400. Only a line
+# over 8190 bytes still gets gunicorn's 400 (a load balancer in front refuses such lines too).
+limit_request_line = 8190
 graceful_timeout = 20
 keepalive = 5
 # No periodic worker recycling: with every worker restarting at once under load it caused all
 # the errors and the multi-second p99 in bench/load (see bench/load/RESULTS.md).
 max_requests = 0
 accesslog = "-"
-# Citizens answer anonymously: no client IP addresses in the access log.
-access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+# Citizens answer anonymously: no client IP addresses in the access log, and the path without
+# its query string (a kiosk's link carries its device token).
+access_log_format = '"%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
 def live_streams(threads: int) -> int:
@@ -50,7 +56,7 @@ def post_worker_init(worker):
     # worker (measured under load: 150-525 ms before, at most 65 ms after).
     gc.collect()
     gc.freeze()
-    app.config.setdefault("LIVE_MAX_STREAMS", live_streams(worker.cfg.threads))
+    app.config["LIVE_MAX_STREAMS"] = live_streams(worker.cfg.threads)
 
     def stop(signum, frame):
         hub = app.extensions.get("stemmer.live_hub")

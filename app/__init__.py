@@ -6,46 +6,31 @@ import os
 from typing import Any
 
 from flask import Flask, g, request, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_babel import get_locale
-from itsdangerous import URLSafeTimedSerializer
 
 from .config import LANGUAGES, load_config
+from .embeddings import init_embeddings
 from .extensions import babel, csrf, db, migrate
+from .queue import init_queue
 from .security import init_security
+from .wall_texts import init_wall_texts
 
 
 def select_locale() -> str:
-    """The participant's chosen language, else the wall's, else Danish."""
+    """The participant's chosen language, else the wall's, else Danish.
+
+    On a wall's pages (``g.wall_languages``: the languages it offers, see
+    :func:`surveys.languages.offered_languages`) only an offered language is chosen: a wall
+    with no English texts is shown in Danish, whatever the visitor chose elsewhere.
+    """
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen
-        return chosen
-    stored = session.get("lang")
-    if stored in LANGUAGES:
-        return stored
+    offered = g.get("wall_languages") or LANGUAGES
+    for wanted in (chosen, session.get("lang")):
+        if wanted in LANGUAGES and wanted in offered:
+            return wanted
     return g.get("wall_language") or "da"
-
-
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per set of keys.
-
-    Flask builds it on every request (for every request opens the session); the serializer
-    holds only the keys and settings, so one per app serves every thread.
-    """
-
-    def __init__(self) -> None:
-        self._serializer: tuple[object, URLSafeTimedSerializer | None] | None = None
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """The serializer for the app's current secret key and fallbacks."""
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        cached = self._serializer
-        if cached is not None and cached[0] == keys:
-            return cached[1]
-        serializer = super().get_signing_serializer(app)
-        self._serializer = (keys, serializer)
-        return serializer
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -54,7 +39,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish and emoji as they are
-    app.session_interface = SessionInterface()
 
     db.init_app(app)
     migrate.init_app(
@@ -66,6 +50,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    init_queue(app)
+    init_embeddings(app)
 
     from . import cli
     from .api import bp as api_bp
@@ -84,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_bp)
     cli.register(app)
     init_security(app)
+    init_wall_texts(app)
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:

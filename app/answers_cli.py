@@ -1,14 +1,20 @@
 """``flask --app wsgi answers import|import-campaign``: answers from CSV, XLSX or JSON Lines.
 
-Messages are printed in Danish (the default locale), like the preview in the workspace.
+Messages are printed in Danish (the default locale), like the preview in the workspace. On a
+terminal a progress bar (on standard error) follows the rows as they are checked; when the
+output is not a terminal (a script, a log) nothing but the messages is printed. ``import
+--wall ... --background`` hands the file to the task queue's worker instead, as the
+workspace does, and prints the job's page.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -22,6 +28,7 @@ from surveys.models import Campaign, Channel, Wall
 
 from .cli import find_organisation
 from .extensions import db
+from .jobs import start_job
 
 answers_cli = AppGroup(
     "answers", help="Answers from paper walls, other surveys and earlier campaigns."
@@ -35,9 +42,48 @@ def _fail(error: DomainError) -> click.ClickException:
     return click.ClickException(_(error.message, **error.params))
 
 
+def _bytes(path: str) -> bytes:
+    with open(path, "rb") as file:  # one byte past the limit is enough to refuse the file
+        return file.read(imports.MAX_FILE_BYTES + 1)
+
+
 def _read(path: str) -> Table:
-    data = Path(path).read_bytes()
-    return imports.read_table(data, Path(path).name)
+    return imports.read_table(_bytes(path), Path(path).name)
+
+
+def _progress_stream() -> TextIO:
+    """Where progress bars go: standard error, so that the output stays the messages."""
+    return sys.stderr
+
+
+class _Bar:
+    """A progress bar (``click.progressbar``) over the rows, made when their number is known
+    (the planner tells it); hidden when the output is not a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.shown = 0
+        self.stack = ExitStack()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            stream = _progress_stream()
+            self.bar = self.stack.enter_context(
+                click.progressbar(
+                    length=total, label=self.label, file=stream, hidden=not stream.isatty()
+                )
+            )
+        self.bar.update(done - self.shown)
+        self.shown = done
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None and exc_info[0] is None:
+            self(self.bar.length, self.bar.length)  # the last rows since the last report
+        self.stack.close()
 
 
 def _mapping(table: Table, pairs: tuple[str, ...]) -> ColumnMapping:
@@ -114,6 +160,12 @@ def _run(action: Callable[[], T]) -> T:
 @click.option("--keep-duplicates", is_flag=True, help="Import rows that look like duplicates.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip rows with errors.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Run on the task queue's worker (--wall only) and print the job's page, instead of "
+    "importing at once in one transaction (the default).",
+)
 def import_file(
     file: str,
     wall_slug: str | None,
@@ -129,14 +181,19 @@ def import_file(
     keep_duplicates: bool,
     skip_invalid: bool,
     dry_run: bool,
+    background: bool,
 ) -> None:
-    """Import answers from a CSV, XLSX or JSON Lines FILE into a wall, in one transaction."""
+    """Import answers from a CSV, XLSX or JSON Lines FILE into a wall, in one transaction
+    (at once, with a progress bar on a terminal), or as a job on the task queue with
+    --background."""
     if (wall_slug is None) == (campaign_slug is None):
         raise click.UsageError("give either --wall SLUG or --campaign SLUG")
+    if background and (wall_slug is None or dry_run):
+        raise click.UsageError("--background imports into one --wall, and not as a --dry-run")
     with force_locale("da"):
         target: Wall | Campaign | None
         if wall_slug is not None:
-            target = db.session.scalars(queries.wall_by_slug(wall_slug)).first()
+            target = db.session.scalars(queries.wall_by_slug(wall_slug)).unique().first()
         else:
             target = db.session.scalars(queries.campaign_by_slug(str(campaign_slug))).first()
         if target is None:
@@ -155,14 +212,44 @@ def import_file(
             keep_duplicates=keep_duplicates,
             skip_invalid=skip_invalid,
         )
-        plan = _run(
-            lambda: imports.import_answers(
-                db.session, target, table, mapping, options, dry_run=dry_run
+        if isinstance(target, Wall) and background:
+            _start_in_background(target, file, table, mapping, options)
+            return
+        with _Bar(_("Checking the rows")) as bar:
+            plan = _run(
+                lambda: imports.import_answers(
+                    db.session, target, table, mapping, options, dry_run=dry_run, progress=bar
+                )
             )
-        )
         _echo_plan(plan, dry_run=dry_run)
         if not dry_run:
             click.echo(_("Imported %(count)d answers.", count=plan.to_import))
+
+
+def _start_in_background(
+    wall: Wall, path: str, table: Table, mapping: ColumnMapping, options: ImportOptions
+) -> None:
+    """Hand the file to an import job and say where to follow it."""
+    data = _bytes(path)
+    _run(lambda: imports.check_mapping(table, mapping, needs_wall=False))
+    asked = imports.ImportRequest(wall.id, Path(path).name, mapping, options)
+    job, created = start_job(
+        imports.background.KIND,
+        asked.job_key(data),
+        wall.campaign.organisation,
+        {**asked.params(), "command": True},
+        inputs={asked.filename: data},
+    )
+    if not created:
+        click.echo(_("The same import is already running as job %(id)d.", id=job.id))
+    page = f"/staff/jobs/{job.id}"
+    click.echo(
+        _(
+            "The import runs in the background as job %(id)d. Follow it in the workspace: %(path)s",
+            id=job.id,
+            path=page,
+        )
+    )
 
 
 @answers_cli.command("import-campaign")
@@ -182,7 +269,8 @@ def import_campaign(
     skip_invalid: bool,
     dry_run: bool,
 ) -> None:
-    """Create a campaign from an earlier campaign's CSV export and import its answers."""
+    """Create a campaign from an earlier campaign's CSV export and import its answers, at
+    once in one transaction (with a progress bar on a terminal)."""
     with force_locale("da"):
         organisation = find_organisation(org_slug)
         table = _run(lambda: _read(file))
@@ -200,12 +288,14 @@ def import_campaign(
                 title=title,
                 dry_run=dry_run,
                 options=options,
+                progress=bar,
             )
             result["walls"] = len(campaign.walls)
             result["slug"] = campaign.slug
             return plan
 
-        plan = _run(action)
+        with _Bar(_("Checking the rows")) as bar:
+            plan = _run(action)
         _echo_plan(plan, dry_run=dry_run)
         if not dry_run:
             click.echo(

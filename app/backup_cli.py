@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -18,6 +17,7 @@ from surveys.backup import (
     verify_backup,
 )
 
+from .cli_progress import TerminalProgress
 from .extensions import db
 
 
@@ -33,7 +33,7 @@ def _describe(summary: BackupSummary) -> str:
 
 
 def _backup_dir() -> Path:
-    configured = current_app.config.get("BACKUP_DIR") or os.environ.get("STEMMER_BACKUP_DIR")
+    configured = current_app.config["BACKUP_DIR"]
     return Path(configured) if configured else Path(current_app.instance_path) / "backups"
 
 
@@ -58,7 +58,8 @@ def backup_create(output: Path | None = None) -> None:
     url = current_app.config["DATABASE_URL"]
     try:
         target = output or default_backup_path(_backup_dir(), url)
-        summary = backup_database(url, target)
+        with TerminalProgress("Backup") as progress:
+            summary = backup_database(url, target, progress)
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Backup written: {_describe(summary)}")

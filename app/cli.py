@@ -12,12 +12,13 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from surveys import operations, queries, themes
+from surveys import accounts, export, queries, themes, twofactor
 from surveys.demo import load_demo
 from surveys.errors import DomainError
-from surveys.models import Organisation, StaffRole, ThemeRun
+from surveys.models import Organisation, StaffRole, StaffUser, ThemeRun
 from surveys.passwords import generate_password
 
+from .embeddings import encoder
 from .extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def find_organisation(slug: str | None) -> Organisation:
 def orgs_create(slug: str, name: str) -> None:
     """Create an organisation."""
     try:
-        organisation = operations.create_organisation(db.session, slug, name)
+        organisation = accounts.create_organisation(db.session, slug, name)
     except DomainError as error:
         raise click.ClickException(error.message % error.params) from error
     click.echo(f"Created organisation {organisation.slug} ({organisation.name}).")
@@ -86,14 +87,29 @@ def users_create(
         password = generate_password()
         generated = True
     try:
-        user = operations.create_staff_user(
+        user = accounts.add_staff_user(
             db.session, organisation, email, StaffRole(role), password, name=name
         )
+        db.session.commit()
     except DomainError as error:
         raise click.ClickException(error.message % error.params) from error
     click.echo(f"Created {user.role.value} {user.email} in {organisation.slug}.")
     if generated:
         click.echo(f"Password: {password}")
+
+
+@users_cli.command("reset-two-factor")
+@click.argument("email")
+def users_reset_two_factor(email: str) -> None:
+    """Remove a staff member's two-factor sign-in (lost phone and recovery codes, and no other
+    admin to reset it): their sessions end and they set it up again at their next login."""
+    user = db.session.scalars(
+        select(StaffUser).where(StaffUser.email == accounts.normalise_email(email))
+    ).first()
+    if user is None:
+        raise click.ClickException(f"No staff user with the e-mail {email}.")
+    twofactor.reset(db.session, None, user)
+    click.echo(f"Two-factor sign-in of {user.email} reset; they set it up at their next login.")
 
 
 @themes_cli.command("build")
@@ -116,13 +132,25 @@ def themes_build(
     except DomainError as error:
         raise click.ClickException(error.message % error.params) from error
     run = themes.build_themes(
-        db.session, scope, n_themes=n_themes if n_themes == "auto" else int(n_themes), seed=seed
+        db.session,
+        scope,
+        n_themes=n_themes if n_themes == "auto" else int(n_themes),
+        seed=seed,
+        encoder=encoder(),
     )
     shown = sum(t.size for t in run.themes)
     click.echo(f"Theme run {run.id}: {run.n_answers} answers, {len(run.themes)} themes.")
     for theme in run.themes:
         click.echo(f"  {theme.key:>4}  {theme.size:4d}  {theme.label}")
     click.echo(f"  andet: {run.n_answers - _themed(run)} answers in no theme ({shown} memberships)")
+
+
+@themes_cli.command("relabel")
+def themes_relabel() -> None:
+    """Name every theme run's themes anew from approved answers only (once after upgrading:
+    runs built by earlier releases may carry words of answers a moderator never approved)."""
+    count = themes.relabel_all_runs(db.session)
+    click.echo(f"{count} theme runs named anew from approved answers.")
 
 
 def _themed(run: ThemeRun) -> int:
@@ -199,13 +227,21 @@ REPORT_FORMATS = ("html", "pdf", "csv", "xlsx")
     type=click.Path(dir_okay=False, writable=False, path_type=Path),
     help="The file to write.",
 )
-def report_build(campaign_slug: str, fmt: str | None, out: Path) -> None:
-    """Write a campaign's report (HTML or PDF) or its answers with themes (CSV or XLSX)."""
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="The latest themes, marked as a draft, even when other themes are published.",
+)
+def report_build(campaign_slug: str, fmt: str | None, out: Path, draft: bool) -> None:
+    """Write a campaign's report (HTML or PDF) or its answers with themes (CSV or XLSX).
+
+    The report shows the published themes when there are some, else the latest as a draft."""
     from flask import current_app
 
     from surveys.report import build_report
 
-    from .staff.report_views import export_file, render_pdf, render_standalone
+    from .cli_progress import TerminalProgress
+    from .staff.report_views import build_report_file, export_file, render_standalone
 
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in REPORT_FORMATS:
@@ -223,16 +259,21 @@ def report_build(campaign_slug: str, fmt: str | None, out: Path) -> None:
     if not os.access(out if out.exists() else out.parent, os.W_OK):
         raise click.ClickException(f"Cannot write {out}: permission denied.")
     with current_app.test_request_context("/"):
-        if fmt in ("csv", "xlsx"):
-            body = export_file(campaign, fmt, actor_email="command line")  # type: ignore[arg-type]
-            what = "answers"
-        else:
-            report = build_report(db.session, campaign)
-            if fmt == "pdf":
-                body = render_pdf(report)
-            else:
-                body = render_standalone(report, embed_css=True).encode("utf-8")
-            what = "report"
+        if fmt == "csv":
+            body = export_file(campaign, "csv", actor_email="command line")
+        elif fmt == "html":
+            data = build_report(db.session, campaign, draft=draft)
+            body = render_standalone(data, embed_css=True).encode()
+        else:  # the PDF and the workbook take a while: a progress bar on a terminal
+            with TerminalProgress(f"{fmt.upper()}") as progress:
+                built = build_report_file(campaign, fmt, progress, draft=draft)
+            body = built.data
+            if built.answers is not None:
+                export.record_export(
+                    db.session, campaign, "xlsx", built.answers, actor_email="command line"
+                )
+                db.session.commit()
+        what = "answers" if fmt in ("csv", "xlsx") else "report"
     try:
         out.write_bytes(body)
     except OSError as error:
@@ -246,6 +287,7 @@ def register(app: Flask) -> None:
     from .answers_cli import answers_cli
     from .backup_cli import backup_cli
     from .kiosk.cli import kiosk_cli
+    from .queue_cli import worker_command
     from .staff.cli import retention_cli
 
     groups = (
@@ -262,3 +304,4 @@ def register(app: Flask) -> None:
     )
     for group in groups:
         app.cli.add_command(group)
+    app.cli.add_command(worker_command)

@@ -10,24 +10,32 @@ Called once from the app factory (:func:`init_security`) after the blueprints ar
   address and HTTPS come from the load balancer's ``X-Forwarded-*`` headers.
 - JSON nested too deeply for Python's parser, numbers too large for the database and NUL
   characters PostgreSQL refuses are invalid input (400), not a crash.
-- When the database cannot be reached, requests get 503 with ``Retry-After`` (JSON under
-  ``/api/``): nothing was stored, and clients (the offline outbox) send again later.
+- When the database cannot be reached or does not answer in time (a restart, a fail-over, a
+  lock held elsewhere), requests get 503 with ``Retry-After`` (JSON under ``/api/`` and for
+  JSON clients), also when that happens while the request's session is closed, after the
+  view. What was sent may or may not have been stored (a commit can reach the database
+  while the connection breaks before its reply), so the answer says so, and clients (the
+  offline outbox) send it again with the same ``client_submission_id``, which is never
+  stored twice.
+- A URL longer than ``MAX_URL_LENGTH`` is refused with 414 (gunicorn.conf.py lets longer
+  request lines through to the app, up to its own hard limit).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import flask
 from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import RequestURITooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from .extensions import db
 from .ratelimits import init_rate_limits
 
 #: The Content-Security-Policy of every response. The pages use no inline script, no inline
@@ -59,97 +67,88 @@ SECURITY_HEADERS: dict[str, str] = {
 #: Seconds a client is asked to wait when the database is unavailable.
 RETRY_AFTER_UNAVAILABLE = 5
 
-
-def _env_flag(name: str, default: str = "0") -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
-
-
-def security_defaults(app: Flask) -> dict[str, Any]:
-    """Settings this module reads, from the environment; explicit app config wins.
-
-    Rate limits are off in the test app (``TESTING``) unless a test turns them on with
-    ``RATELIMIT_ENABLED``: the suite posts many answers from one client.
-    """
-    env = os.environ
-    return {
-        "RATELIMIT_ENABLED": _env_flag("RATELIMIT_ENABLED", "0" if app.testing else "1"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_STRATEGY": env.get("RATELIMIT_STRATEGY", "moving-window"),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        # Per client address, web form and API together. The offline outbox treats 429 as
-        # "try again later", so a burst at an event on one shared network delays, never loses.
-        "RATELIMIT_ANSWERS": env.get("RATELIMIT_ANSWERS", "60 per minute;1000 per hour"),
-        # Per kiosk device with a valid token (its outbox may flush a day's answers at once).
-        "RATELIMIT_KIOSK": env.get("RATELIMIT_KIOSK", "240 per minute;5000 per hour"),
-        "RATELIMIT_REACTIONS": env.get("RATELIMIT_REACTIONS", "120 per minute"),
-        # Sign-in attempts per client address (an office behind one address has colleagues).
-        "RATELIMIT_LOGIN": env.get("RATELIMIT_LOGIN", "20 per minute;200 per hour"),
-        "STEMMER_TRUSTED_PROXIES": int(env.get("STEMMER_TRUSTED_PROXIES", "0") or 0),
-        "HSTS_SECONDS": int(env.get("STEMMER_HSTS_SECONDS", str(365 * 24 * 3600))),
-        "CSP_FRAME_ANCESTORS": env.get("STEMMER_FRAME_ANCESTORS", "'none'"),
-    }
+#: The errors that mean "the database cannot be reached or did not answer in time": the
+#: connection failed or broke, a lock or a pooled connection was waited for too long.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+)
 
 
-def content_security_policy(frame_ancestors: str = "'none'") -> str:
+def content_security_policy(frame_ancestors: str = "'none'", form_action: str = "'self'") -> str:
     """The Content-Security-Policy header value."""
-    directives = {**CSP, "frame-ancestors": frame_ancestors}
+    directives = {**CSP, "form-action": form_action, "frame-ancestors": frame_ancestors}
     return "; ".join(f"{name} {value}" for name, value in directives.items())
 
 
 def add_security_headers(response: Response) -> Response:
-    """The hardening headers and the Content-Security-Policy on every response.
-
-    A header the view already set is left as it is. The (name, value) pairs are built once
-    per app (:func:`_security_header_pairs`), and added in one call.
-    """
-    pairs = current_app.extensions.get("stemmer.security_headers")
-    if pairs is None:
-        pairs = current_app.extensions.setdefault(
-            "stemmer.security_headers", _security_header_pairs(current_app)
-        )
-    plain, https = pairs
-    headers = response.headers
-    present = {name.lower() for name in headers.keys()}  # noqa: SIM118  (Headers, not a dict)
-    wanted = https if request.is_secure else plain
-    headers.extend([(name, value) for key, name, value in wanted if key not in present])
+    """The hardening headers and the Content-Security-Policy on every response (HSTS on
+    HTTPS requests only); a header the view already set is left as it is."""
+    config = current_app.config
+    wanted = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": config["CONTENT_SECURITY_POLICY"]
+        or content_security_policy(config["CSP_FRAME_ANCESTORS"]),
+    }
+    if request.is_secure and config["HSTS_SECONDS"]:
+        wanted["Strict-Transport-Security"] = f"max-age={config['HSTS_SECONDS']}"
+    for name, value in wanted.items():
+        response.headers.setdefault(name, value)
     return response
 
 
-def _security_header_pairs(
-    app: Flask,
-) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]:
-    """(lower-case name, name, value) of the headers for HTTP and for HTTPS responses."""
-    plain = [
-        *SECURITY_HEADERS.items(),
-        ("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]),
-    ]
-    https = list(plain)
-    if app.config["HSTS_SECONDS"]:
-        https.append(("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}"))
-    return (
-        [(name.lower(), name, value) for name, value in plain],
-        [(name.lower(), name, value) for name, value in https],
-    )
+def database_unavailable(error: Exception) -> Response:
+    """503 with ``Retry-After`` when the database cannot be reached or did not answer in time.
 
+    Only what is known is said: a request that writes may or may not have been stored (its
+    commit may have reached the database and the connection broken before the reply), so the
+    client is asked to send it again; an answer sent again with the same
+    ``client_submission_id`` is never stored twice. A request that only reads stored nothing.
+    """
+    from .core import error_response, wants_json
 
-def database_unavailable(_error: Exception) -> ResponseReturnValue:
-    """503 when the database cannot be reached (nothing was stored; try again shortly)."""
-    from .core import error_response
-
-    current_app.logger.warning("Database unavailable: %s", _error.__class__.__name__)
-    response = current_app.make_response(
-        error_response(
-            503,
-            "database_unavailable",
-            _(
-                "The service is unavailable for a moment and nothing was stored. "
-                "Please try again shortly."
-            ),
+    current_app.logger.warning("Database unavailable: %s", error.__class__.__name__)
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        message = _("The service is unavailable for a moment. Please try again shortly.")
+    elif wants_json():
+        message = _(
+            "The service is unavailable for a moment, so we do not know whether what you "
+            "sent was stored. Send it again shortly with the same client_submission_id: "
+            "an answer is never stored twice."
         )
-    )
+    else:
+        message = _(
+            "The service is unavailable for a moment, so we do not know whether what you "
+            "sent was saved. Go back and send it again shortly: an answer is never saved "
+            "twice."
+        )
+    response = current_app.make_response(error_response(503, "database_unavailable", message))
     response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def end_database_session(response: Response) -> Response:
+    """After the view, before the response leaves: close the request's database session.
+
+    Closing ends the session's transaction (a rollback of whatever was not committed) on the
+    database. If the database went away meanwhile that fails, and raised later, in Flask's
+    teardown, it would replace the response with the server's bare 500. Here it still
+    becomes the 503 (:func:`database_unavailable`).
+    """
+    try:
+        db.end_session()
+    except DATABASE_UNAVAILABLE_ERRORS as error:
+        return database_unavailable(error)
+    return response
+
+
+def refuse_long_urls() -> None:
+    """414 for a URL longer than ``MAX_URL_LENGTH``, before anything else looks at it."""
+    if len(request.path) + len(request.query_string) > current_app.config["MAX_URL_LENGTH"]:
+        raise RequestURITooLarge()
 
 
 class Request(flask.Request):
@@ -182,19 +181,18 @@ def data_rejected(error: Exception) -> ResponseReturnValue:
 
 def init_security(app: Flask) -> None:
     """Headers, proxies, rate limits and the 503 handler; call after registering blueprints."""
-    for key, value in security_defaults(app).items():
-        app.config.setdefault(key, value)
-    app.config.setdefault(
-        "CONTENT_SECURITY_POLICY", content_security_policy(app.config["CSP_FRAME_ANCESTORS"])
-    )
     proxies = int(app.config["STEMMER_TRUSTED_PROXIES"])
     if proxies > 0:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
         )
     app.request_class = Request
+    app.before_request(refuse_long_urls)
     app.after_request(add_security_headers)
-    for error in (OperationalError, InterfaceError, PoolTimeoutError):
+    # Flask runs the after-request functions in the reverse order of registration: the
+    # session is closed first, so that the 503 it may become gets the headers too.
+    app.after_request(end_database_session)
+    for error in DATABASE_UNAVAILABLE_ERRORS:
         app.register_error_handler(error, database_unavailable)
     for error in (OverflowError, DataError):
         app.register_error_handler(error, data_rejected)

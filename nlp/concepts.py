@@ -15,7 +15,10 @@ errors on the odd ids of the known-themes fixture (the even ids and the demo ans
 Compound tails must not catch unrelated words ("*tur" caught na-tur and kul-tur, "kost*" the verb
 "koste"): tests/nlp/test_concepts.py lists such false friends. In `nlp.features` a concept word
 counts less the later it comes in the answer (the theme mentioned first is usually the main one).
-The weight of this block scales with the corpus' coverage, so off-domain text is not affected.
+The weight of this block scales with the corpus' coverage, so off-domain text is not affected,
+and it is off when one concept takes more than a quarter of the covered answers (a transport
+campaign is all "§transport": the thesaurus cannot split it; issue 22). The same groups are also
+a starter codebook for childhood campaigns (`nlp.codebook.childhood_starter`).
 """
 
 from __future__ import annotations

@@ -75,6 +75,15 @@ class FeatureConfig:
     # A concept word's count is concept_decay**j, j = its position among the answer's content
     # words (1.0 = plain counts); the theme mentioned first is usually the main one.
     concept_decay: float = 0.75
+    # The thesaurus is a starter for childhood campaigns: it is used only when its concepts
+    # split the answers (the concept named first by the most answers takes at most this share
+    # of the answers it covers). On a transport campaign "§transport" takes half: off.
+    concept_max_share: float = 0.25
+    # Semantic vectors (e5, `Featurizer.fit(..., vectors=...)`): centred on the corpus mean,
+    # unit length, appended to the LSA coordinates with this weight; a smaller weight when
+    # the thesaurus is on (it knows those campaigns better than e5 does).
+    semantic_weight: float = 2.0
+    semantic_weight_with_concepts: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -88,9 +97,15 @@ class FeatureConfig:
         """Inverse of `to_dict`."""
         data = dict(data)
         data.setdefault("concept_decay", 1.0)  # models saved before position weighting
+        data.setdefault("concept_max_share", 1.0)  # models saved before issue 22
         data["char_ngrams"] = tuple(data["char_ngrams"])
         data["word_ngrams"] = tuple(data["word_ngrams"])
         return cls(**data)
+
+
+def _unit(block: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(block, axis=1, keepdims=True)
+    return np.divide(block, norms, out=np.zeros_like(block), where=norms > 0)
 
 
 def _identity(doc: Sequence[str]) -> Sequence[str]:
@@ -148,6 +163,20 @@ def _concept_vectorizer(vocabulary: Any = None) -> TfidfVectorizer:
     )
 
 
+def concept_top_share(bags: Sequence[Bag]) -> float:
+    """Among the answers that use a concept word, the share whose first concept is the most
+    common one (1.0 = the thesaurus sees one theme only; 0.0 when nothing is covered)."""
+    first: dict[str, int] = {}
+    for b in bags:
+        for lemma, surface in zip(b.lemmas, b.surfaces, strict=True):
+            tokens = concept_tokens([lemma], [surface])
+            if tokens:
+                first[tokens[0]] = first.get(tokens[0], 0) + 1
+                break
+    covered = sum(first.values())
+    return max(first.values()) / covered if covered else 0.0
+
+
 def concept_rate(bags: Sequence[Bag]) -> float:
     """Concept words per content word over a corpus (how well the thesaurus covers it)."""
     words = sum(len(b.lemmas) for b in bags)
@@ -171,23 +200,43 @@ class Featurizer:
     weights: dict[str, float] = field(default_factory=dict)
     components: np.ndarray | None = None  # (d, n_features) LSA basis; None = no reduction
     concept_rate_: float = 0.0
+    concept_top_share_: float = 0.0
+    #: Mean of the semantic vectors seen in `fit` (None = fitted without vectors).
+    semantic_mean_: np.ndarray | None = None
+    semantic_weight_: float = 0.0
 
-    def fit(self, bags: Sequence[Bag], seed: int = 0) -> Featurizer:
-        """Fit vectorizers and LSA on (a seeded sample of) the non-empty bags."""
+    def fit(
+        self, bags: Sequence[Bag], seed: int = 0, vectors: np.ndarray | None = None
+    ) -> Featurizer:
+        """Fit vectorizers and LSA on (a seeded sample of) the non-empty bags.
+
+        `vectors`: optional semantic vectors, one row per bag (e.g. e5, any dimension); when
+        given, `transform` appends them (centred, weighted) to the LSA coordinates.
+        """
         cfg = self.config
-        docs = [b for b in bags if not b.empty]
-        if len(docs) > cfg.max_fit_docs:
+        keep = [i for i, b in enumerate(bags) if not b.empty]
+        if len(keep) > cfg.max_fit_docs:
             rng = np.random.default_rng(seed)
-            pick = np.sort(rng.choice(len(docs), size=cfg.max_fit_docs, replace=False))
-            docs = [docs[i] for i in pick]
+            pick = np.sort(rng.choice(len(keep), size=cfg.max_fit_docs, replace=False))
+            keep = [keep[i] for i in pick]
+        docs = [bags[i] for i in keep]
         self.blocks, self.weights = {}, {}
         self.components = None
+        self.semantic_mean_, self.semantic_weight_ = None, 0.0
         if not docs:
             return self
         min_df = 2 if len(docs) >= 50 else 1
         self.concept_rate_ = concept_rate(docs)
+        self.concept_top_share_ = concept_top_share(docs)
         span = max(cfg.concept_full_rate - cfg.concept_min_rate, 1e-9)
         gate = float(np.clip((self.concept_rate_ - cfg.concept_min_rate) / span, 0.0, 1.0))
+        if self.concept_top_share_ > cfg.concept_max_share:
+            gate = 0.0
+        weight = cfg.semantic_weight_with_concepts if gate > 0 else cfg.semantic_weight
+        if vectors is not None and weight > 0:
+            sem = np.asarray(vectors, dtype=np.float32)[keep]
+            self.semantic_mean_ = sem.mean(axis=0)
+            self.semantic_weight_ = weight
         plan: list[tuple[str, float, TfidfVectorizer, list[Any]]] = [
             ("word", cfg.word_weight, _word_vectorizer(cfg, min_df), _word_docs(docs)),
             ("char", cfg.char_weight, _char_vectorizer(cfg, min_df), _char_docs(docs)),
@@ -220,11 +269,17 @@ class Featurizer:
         return bool(self.blocks)
 
     @property
-    def dim(self) -> int:
-        """Dimension of the vectors `transform` returns."""
+    def lexical_dim(self) -> int:
+        """Dimension of the word/char/concept part of the vectors."""
         if self.components is not None:
             return int(self.components.shape[0])
         return sum(len(v.vocabulary_) for v in self.blocks.values())
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the vectors `transform` returns."""
+        extra = 0 if self.semantic_mean_ is None else len(self.semantic_mean_)
+        return self.lexical_dim + extra
 
     def _tfidf(self, bags: Sequence[Bag]) -> sp.csr_matrix:
         parts = []
@@ -260,8 +315,14 @@ class Featurizer:
         tf = sp.csr_matrix((vals, (rows, cols)), shape=(len(bags), len(vocab)), dtype=np.float32)
         return normalize(tf @ sp.diags(vectorizer.idf_.astype(np.float32)))
 
-    def transform(self, bags: Sequence[Bag], chunk: int = 10_000) -> np.ndarray:
-        """Unit-length vectors (float32); empty bags give zero rows."""
+    def transform(
+        self, bags: Sequence[Bag], vectors: np.ndarray | None = None, chunk: int = 10_000
+    ) -> np.ndarray:
+        """Unit-length vectors (float32); empty bags give zero rows.
+
+        Fitted with semantic vectors, each row is [LSA coordinates, weight * centred unit
+        semantic vector], made unit length; without `vectors` here the semantic part is 0.
+        """
         out = np.zeros((len(bags), max(self.dim, 1)), dtype=np.float32)
         if not self.fitted:
             return out
@@ -271,9 +332,16 @@ class Featurizer:
                 block = np.asarray(matrix @ self.components.T, dtype=np.float32)
             else:
                 block = matrix.toarray()
-            norms = np.linalg.norm(block, axis=1, keepdims=True)
-            np.divide(block, norms, out=block, where=norms > 0)
-            out[start : start + len(block)] = block
+            block = _unit(block)
+            if self.semantic_mean_ is not None:
+                sem = np.zeros((len(block), len(self.semantic_mean_)), dtype=np.float32)
+                if vectors is not None:
+                    part = np.asarray(vectors[start : start + len(block)], dtype=np.float32)
+                    sem = _unit(part - self.semantic_mean_) * np.float32(self.semantic_weight_)
+                empty = ~block.any(axis=1)
+                sem[empty] = 0.0
+                block = _unit(np.hstack([block, sem]))
+            out[start : start + len(block), : block.shape[1]] = block
         return out
 
     # ------------------------------------------------------------------ serialisation
@@ -284,6 +352,8 @@ class Featurizer:
             "config": self.config.to_dict(),
             "weights": self.weights,
             "concept_rate": self.concept_rate_,
+            "concept_top_share": self.concept_top_share_,
+            "semantic_weight": self.semantic_weight_,
             "vocabularies": {},
         }
         arrays: dict[str, np.ndarray] = {}
@@ -296,6 +366,8 @@ class Featurizer:
             arrays[f"idf_{name}"] = np.asarray(vectorizer.idf_, dtype=np.float32)
         if self.components is not None:
             arrays["components"] = self.components
+        if self.semantic_mean_ is not None:
+            arrays["semantic_mean"] = self.semantic_mean_
         return meta, arrays
 
     @classmethod
@@ -304,6 +376,9 @@ class Featurizer:
         cfg = FeatureConfig.from_dict(meta["config"])
         feat = cls(config=cfg, weights={k: float(v) for k, v in meta["weights"].items()})
         feat.concept_rate_ = float(meta.get("concept_rate", 0.0))
+        feat.concept_top_share_ = float(meta.get("concept_top_share", 0.0))
+        feat.semantic_weight_ = float(meta.get("semantic_weight", 0.0))
+        feat.semantic_mean_ = arrays.get("semantic_mean")
         for name, terms in meta["vocabularies"].items():
             if name == "word":
                 vocab_terms: Any = terms

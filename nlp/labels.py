@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -33,6 +33,7 @@ def class_tfidf_terms(
     top_n: int = 10,
     min_docs: int = 2,
     exclude: Collection[str] = frozenset(),
+    allow: Callable[[str], bool] | None = None,
 ) -> list[list[tuple[str, str]]]:
     """Distinctive terms per group, rendered with the surface form citizens used most.
 
@@ -41,7 +42,8 @@ def class_tfidf_terms(
     occur in at least `min_docs` answers of the group (all when the group is smaller). A unigram
     already covered by a chosen bigram (and vice versa) is skipped, and so is another
     inflection of a chosen word, and a term with a lemma in `exclude` (the question's own
-    words). Returns (lemma key, surface) pairs per group.
+    words), and a term whose surface form `allow` refuses (e.g. a person's name, whatever its
+    case: the caller decides). Returns (lemma key, surface) pairs per group.
     """
     tf: list[Counter[str]] = []
     docfreq: list[Counter[str]] = []
@@ -78,7 +80,7 @@ def class_tfidf_terms(
             ),
             key=lambda x: (-x[0], x[1]),
         )
-        chosen: list[str] = []
+        rendered: list[tuple[str, str]] = []
         words: set[str] = set()
         for _, term in scored:
             parts = term.split(" ")
@@ -86,12 +88,14 @@ def class_tfidf_terms(
                 continue
             if len(parts) == 2 and all(p in words for p in parts):
                 continue
-            chosen.append(term)
+            # Surface form: the most frequent way citizens wrote the term (ties -> alphabetical).
+            surface = min(surf[term].items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            if allow is not None and not allow(surface):
+                continue
+            rendered.append((term, surface))
             words.update(parts)
-            if len(chosen) >= top_n:
+            if len(rendered) >= top_n:
                 break
-        # Surface form: the most frequent way citizens wrote the term (ties -> alphabetical).
-        rendered = [(t, min(surf[t].items(), key=lambda kv: (-kv[1], kv[0]))[0]) for t in chosen]
         result.append(_dedupe_surfaces(rendered))
     return result
 

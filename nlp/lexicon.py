@@ -26,6 +26,10 @@ DOMAIN_STOP_WORDS: frozenset[str] = frozenset(
     )
 )
 
+# What the personal-data guard's redaction puts where it removed a name or a number (lower
+# case, as the normaliser sees it). Never a word of an answer: removed before anything else.
+PLACEHOLDERS: tuple[str, ...] = ("[fjernet]",)
+
 # Common youth / SMS spellings (after lowercasing) -> standard Danish word(s).
 SLANG: dict[str, str] = {
     "ik": "ikke",

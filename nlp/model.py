@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -38,6 +38,14 @@ class Theme:
     #: `answer_ids` hold it as a second or third theme. Empty = not known (themes saved
     #: before this was kept): a re-run then takes every answer in `answer_ids` as a member.
     primary_ids: list[str] = field(default_factory=list)
+    #: Mean cosine of the main answers to the theme's centre (0-1; higher = more alike).
+    coherence: float = 0.0
+    #: A catch-all: coherence well below the run's other themes. Show it as mixed, with
+    #: `split_suggestion` (the labels of its two halves), not with a confident label.
+    mixed: bool = False
+    split_suggestion: list[str] = field(default_factory=list)
+    #: The codebook theme's name when the theme comes from a staff codebook.
+    codebook: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict."""
@@ -53,6 +61,7 @@ class Theme:
         theme.answer_ids = [str(a) for a in theme.answer_ids]
         theme.representative_ids = [str(a) for a in theme.representative_ids]
         theme.primary_ids = [str(a) for a in theme.primary_ids]
+        theme.split_suggestion = [str(a) for a in theme.split_suggestion]
         if not theme.size:
             theme.size = len(theme.answer_ids)
         return theme
@@ -137,6 +146,7 @@ class ThemeModel:
         andet_threshold: float = 0.2,
         secondary_threshold: float = 0.5,
         stickiness: float = 0.15,
+        mixed_ratio: float = 0.85,
         min_theme_size: int | None = None,
         n_representatives: int = 4,
         features: FeatureConfig | None = None,
@@ -151,6 +161,7 @@ class ThemeModel:
         self.andet_threshold = andet_threshold
         self.secondary_threshold = secondary_threshold
         self.stickiness = stickiness
+        self.mixed_ratio = mixed_ratio
         self.min_theme_size = min_theme_size
         self.n_representatives = n_representatives
         self.features = features or FeatureConfig()
@@ -178,8 +189,15 @@ class ThemeModel:
         previous_andet: Iterable[str] = (),
         previous_clusters: Sequence[Sequence[str]] = (),
         questions: Sequence[str] = (),
+        allow_term: Callable[[str], bool] | None = None,
+        vectors: np.ndarray | None = None,
+        quotable: Callable[[str], bool] | None = None,
     ) -> ThemeModel:
         """Find themes in `texts`; keep ids of `previous` themes; apply staff `curation`.
+
+        `vectors`: optional semantic vectors of the texts (one row each, e.g. e5 from
+        `nlp.semantic.embed`, stored as float16 is fine); without them the engine uses its
+        word, character and concept features only.
 
         `previous_andet`: ids the previous run left in "andet"; with `previous`, answers of
         the previous run change theme (or leave or join "andet") only when the new themes
@@ -188,6 +206,10 @@ class ThemeModel:
         of the previous themes' means, so that the same answers give the same clusters.
         `questions`: what the answers reply to; their words (every answer shares them: "Hvad er
         det gode børneliv her?") are left out of the themes' labels and terms.
+        `allow_term`: a theme term (a word or two, as shown) is used only when this says yes;
+        the caller's check for personal data in what the labels show.
+        `quotable`: an answer's text is a default quote only when this says yes (the caller's
+        check for profanity and flagged answers; staff pins are kept as chosen).
         """
         texts = [str(t) for t in texts]
         ids = [str(i) for i in ids] if ids is not None else [str(i) for i in range(len(texts))]
@@ -206,17 +228,23 @@ class ThemeModel:
         excluded = {pos[a] for a in cur.excluded if a in pos}
         active = [i for i in range(n) if i not in excluded and not bags[i].empty]
 
-        self._featurizer = Featurizer(self.features).fit([bags[i] for i in active], self.seed)
-        z = self._featurizer.transform(bags)
+        if vectors is not None:
+            vectors = np.asarray(vectors, dtype=np.float32)
+            if vectors.shape[0] != n:
+                raise ValueError("vectors must have one row per text")
+        self._featurizer = Featurizer(self.features).fit(
+            [bags[i] for i in active], self.seed, None if vectors is None else vectors[active]
+        )
+        z = self._featurizer.transform(bags, vectors)
 
         # Staff-fixed memberships (answer index -> theme id), by precedence.
         clamp: dict[int, str] = {}
-        for tid, members in cur.pinned.items():
-            for a in members:
+        for tid, answer_ids in cur.pinned.items():
+            for a in answer_ids:
                 if a in pos:
                     clamp[pos[a]] = tid
-        for tid, members in cur.split.items():
-            for a in members:
+        for tid, answer_ids in cur.split.items():
+            for a in answer_ids:
                 if a in pos:
                     clamp[pos[a]] = tid
         for a, tid in cur.moved.items():
@@ -238,7 +266,12 @@ class ThemeModel:
                 k = min(self.n_themes, len(free))
                 self.k_scores_ = {}
             else:
-                k, self.k_scores_ = cl.choose_k(zf, lo, hi, self.seed)
+                # With semantic vectors, k is read from the word part alone: in e5 space the
+                # silhouette prefers a few broad clusters (k 4-6 for 9-10 true themes).
+                zk = zf
+                if self._featurizer.semantic_mean_ is not None:
+                    zk = cl.unit_rows(zf[:, : self._featurizer.lexical_dim])
+                k, self.k_scores_ = cl.choose_k(zk, lo, hi, self.seed)
                 k = max(k, min(n_seeds, len(free)))
             k = max(k, 1)
             self.k_ = k
@@ -283,7 +316,18 @@ class ThemeModel:
             assignments[i] = themes[:3]
 
         asked = question_words(questions)
-        self._build_themes(texts, ids, bags, z, assignments, cur, {t.id: t for t in prev}, asked)
+        self._build_themes(
+            texts,
+            ids,
+            bags,
+            z,
+            assignments,
+            cur,
+            {t.id: t for t in prev},
+            asked,
+            allow_term,
+            quotable,
+        )
         return self
 
     @staticmethod
@@ -323,8 +367,8 @@ class ThemeModel:
         """
         prior: dict[str, set[int]] = {}
         for theme in prev:
-            members = theme.primary_ids or theme.answer_ids
-            prior[theme.id] = {pos[a] for a in members if a in pos} - inactive
+            answer_ids = theme.primary_ids or theme.answer_ids
+            prior[theme.id] = {pos[a] for a in answer_ids if a in pos} - inactive
         for group in cur.merged:
             if not group:
                 continue
@@ -435,7 +479,11 @@ class ThemeModel:
                 continue
             sims = z[i] @ centroids.T
             if old is None:
-                if i in was_andet and sims[column[new]] < self.andet_threshold + self.stickiness:
+                if (
+                    new is not None
+                    and i in was_andet
+                    and sims[column[new]] < self.andet_threshold + self.stickiness
+                ):
                     moves.append((i, new, None))
                 continue
             bar = sims[column[new]] if new is not None else self.andet_threshold
@@ -503,7 +551,12 @@ class ThemeModel:
         if not owners:
             return {}
         zu = self._featurizer.transform(clause_bags)
-        sims = zu @ self._centroids.T
+        centroids = self._centroids
+        if self._featurizer.semantic_mean_ is not None:
+            # Clauses have no semantic vectors of their own: compare the word part only.
+            lex = self._featurizer.lexical_dim
+            zu, centroids = cl.unit_rows(zu[:, :lex]), cl.unit_rows(centroids[:, :lex])
+        sims = zu @ centroids.T
         best = np.argmax(sims, axis=1)
         out: dict[int, list[str]] = {}
         for row, i in enumerate(owners):
@@ -522,6 +575,8 @@ class ThemeModel:
         cur: Curation,
         prev: dict[str, Theme],
         asked: frozenset[str] = frozenset(),
+        allow_term: Callable[[str], bool] | None = None,
+        quotable: Callable[[str], bool] | None = None,
     ) -> None:
         members: dict[str, list[int]] = {t: [] for t in self._centroid_ids}
         for i, tids in assignments.items():
@@ -530,7 +585,7 @@ class ThemeModel:
         order = [t for t in self._centroid_ids if members.get(t)]
         andet = [i for i, t in assignments.items() if not t and not bags[i].empty]
         groups = [[bags[i] for i in members[t]] for t in order] + [[bags[i] for i in andet]]
-        term_pairs = class_tfidf_terms(groups, exclude=asked)[: len(order)]
+        term_pairs = class_tfidf_terms(groups, exclude=asked, allow=allow_term)[: len(order)]
         pos = {a: i for i, a in enumerate(ids)}
         curated = cur.theme_ids()
         hidden = set(cur.hidden)
@@ -544,10 +599,11 @@ class ThemeModel:
             if pinned:
                 reps = pinned
             else:
+                candidates = [i for i in central if quotable is None or quotable(texts[i])]
                 reps = [
                     ids[i]
                     for i in representatives(
-                        central,
+                        candidates,
                         z,
                         c,
                         bags,
@@ -558,6 +614,8 @@ class ThemeModel:
                 ]
             tterms = _keep_previous_label(tterms, prev.get(tid))
             auto = make_label(tterms)
+            main = [i for i in central if assignments[i][:1] == [tid]] or central
+            coherence = float(np.mean(z[main] @ c)) if main else 0.0
             themes.append(
                 Theme(
                     id=tid,
@@ -570,16 +628,46 @@ class ThemeModel:
                     auto_label=auto,
                     hidden=tid in hidden,
                     curated=tid in curated,
+                    coherence=round(coherence, 4),
                 )
             )
         themes.sort(key=lambda t: (-t.size, _id_key(t.id)))
+        self._mark_mixed(themes, texts, z, pos, allow_term)
         self.themes_ = themes
         self.assignments_ = {ids[i]: list(assignments[i]) for i in range(len(ids))}
 
+    def _mark_mixed(
+        self,
+        themes: list[Theme],
+        texts: list[str],
+        z: np.ndarray,
+        pos: dict[str, int],
+        allow_term: Callable[[str], bool] | None,
+    ) -> None:
+        """Flag catch-alls: coherence below `mixed_ratio` x the median theme's, with at least
+        10 main answers; suggest a split into two (2-means on its main answers, labelled)."""
+        if len(themes) < 3:
+            return
+        median = float(np.median([t.coherence for t in themes]))
+        for theme in themes:
+            main = [pos[a] for a in theme.primary_ids]
+            if theme.curated or len(main) < 10 or theme.coherence >= self.mixed_ratio * median:
+                continue
+            theme.mixed = True
+            halves, _ = cl.cluster(z[main], 2, self.seed, None)
+            groups = [[texts[main[r]] for r in np.flatnonzero(halves == h)] for h in (0, 1)]
+            terms = label_groups(
+                groups, questions=(), allow_term=allow_term, text_options=self.text_options
+            )
+            theme.split_suggestion = [make_label(t) for t in terms if t]
+
     # ------------------------------------------------------------------ inference
 
-    def transform(self, texts: Sequence[str]) -> list[list[str]]:
-        """Theme ids for new answers (primary first; [] = "andet"), using the fitted themes."""
+    def transform(self, texts: Sequence[str], vectors: np.ndarray | None = None) -> list[list[str]]:
+        """Theme ids for new answers (primary first; [] = "andet"), using the fitted themes.
+
+        `vectors`: the new answers' semantic vectors when the model was fitted with them
+        (without, only the word part of the themes is compared)."""
         texts = [str(t) for t in texts]
         if not texts:
             return []
@@ -587,8 +675,12 @@ class ThemeModel:
         bags = [_bag(u) for u in units]
         if not self._centroid_ids or not self._featurizer.fitted:
             return [[] for _ in texts]
-        z = self._featurizer.transform(bags)
-        sims = z @ self._centroids.T
+        z = self._featurizer.transform(bags, vectors)
+        centroids = self._centroids
+        if vectors is None and self._featurizer.semantic_mean_ is not None:
+            lex = self._featurizer.lexical_dim
+            z, centroids = cl.unit_rows(z[:, :lex]), cl.unit_rows(centroids[:, :lex])
+        sims = z @ centroids.T
         primary: dict[int, str] = {}
         for i, row in enumerate(sims):
             j = int(np.argmax(row))
@@ -617,6 +709,7 @@ class ThemeModel:
                 "andet_threshold": self.andet_threshold,
                 "secondary_threshold": self.secondary_threshold,
                 "stickiness": self.stickiness,
+                "mixed_ratio": self.mixed_ratio,
                 "min_theme_size": self.min_theme_size,
                 "n_representatives": self.n_representatives,
             },
@@ -629,7 +722,8 @@ class ThemeModel:
             "k_scores": {str(k): v for k, v in self.k_scores_.items()},
             "clusters": self.clusters_,
         }
-        payload = {f"f_{k}": v for k, v in arrays.items()}
+        # Any: numpy types savez_compressed's keywords as arrays or its allow_pickle flag.
+        payload: dict[str, Any] = {f"f_{k}": v for k, v in arrays.items()}
         payload["centroids"] = self._centroids.astype(np.float32)
         payload["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         buf = io.BytesIO()
@@ -655,6 +749,7 @@ class ThemeModel:
             andet_threshold=p["andet_threshold"],
             secondary_threshold=p["secondary_threshold"],
             stickiness=p.get("stickiness", 0.0),
+            mixed_ratio=p.get("mixed_ratio", 0.85),
             min_theme_size=p["min_theme_size"],
             n_representatives=p["n_representatives"],
             features=FeatureConfig.from_dict(meta["featurizer"]["config"]),
@@ -682,6 +777,9 @@ class ThemeModel:
                     "answer_ids": t.answer_ids,
                     "representative_ids": t.representative_ids,
                     "size": t.size,
+                    "coherence": t.coherence,
+                    "mixed": t.mixed,
+                    "split_suggestion": t.split_suggestion,
                 }
                 for t in self.themes_
             ],
@@ -698,6 +796,40 @@ def question_words(questions: Iterable[str]) -> frozenset[str]:
     """The lemmas of the questions' content words, fixed expressions left out ("i vejen for")."""
     texts = [_IDIOMS.sub(" ", str(q)) for q in questions]
     return frozenset(lemma for units in analyze(texts) for u in units for lemma in u.lemmas)
+
+
+def label_groups(
+    groups: Sequence[Sequence[str]],
+    others: Sequence[str] = (),
+    *,
+    questions: Sequence[str] = (),
+    previous: Sequence[str] = (),
+    allow_term: Callable[[str], bool] | None = None,
+    text_options: TextOptions | None = None,
+) -> list[list[str]]:
+    """Name themes anew from their answers' texts, as `ThemeModel.fit` names them.
+
+    `groups`: the texts of each theme's answers; `others`: the texts of answers in no theme
+    ("andet"), compared against as in a fit. `questions` and `allow_term` as in `fit`.
+    `previous`: each group's current label; when its terms are all still among the group's
+    top terms, they stay first (the label does not change). Returns each group's terms, best
+    first (`make_label` turns them into a label). Use it when answers leave the themes, so that
+    their words leave the labels without a new fit.
+    """
+    texts = [str(t) for group in groups for t in group] + [str(t) for t in others]
+    bags = [_bag(u) for u in analyze(texts, text_options)]
+    bag_groups: list[list[Bag]] = []
+    start = 0
+    for group in [*groups, others]:
+        bag_groups.append(bags[start : start + len(group)])
+        start += len(group)
+    pairs = class_tfidf_terms(bag_groups, exclude=question_words(questions), allow=allow_term)
+    result: list[list[str]] = []
+    for i, group_pairs in enumerate(pairs[: len(groups)]):
+        label = previous[i] if i < len(previous) else ""
+        before = Theme(id="", auto_label=label) if label else None
+        result.append(_keep_previous_label([surface for _, surface in group_pairs], before))
+    return result
 
 
 def _keep_previous_label(terms: list[str], previous: Theme | None) -> list[str]:

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
-from nlp.lexicon import DOMAIN_STOP_WORDS, LEMMA_FIXES, SLANG
+from nlp.lexicon import DOMAIN_STOP_WORDS, LEMMA_FIXES, PLACEHOLDERS, SLANG
 
 
 @dataclass(frozen=True)
@@ -117,12 +117,14 @@ MAX_STRINGS = 250_000
 
 def _build_spacy() -> Any:
     import spacy
+    from spacy.pipeline import Lemmatizer
 
     pipeline = spacy.blank("da")
     pipeline.add_pipe("sentencizer")
     pipeline.add_pipe("lemmatizer", config={"mode": "lookup"})
     pipeline.initialize()
-    table = pipeline.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer = cast(Lemmatizer, pipeline.get_pipe("lemmatizer"))
+    table = lemmatizer.lookups.get_table("lemma_lookup")
     for word, lemma in LEMMA_FIXES.items():
         table[word] = lemma
     return pipeline
@@ -233,6 +235,8 @@ def _normalize_once(text: str, opts: TextOptions) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
     text = unicodedata.normalize("NFKC", text.lower())
+    for placeholder in PLACEHOLDERS:  # "[fjernet]" stands for removed words: never a theme word
+        text = text.replace(placeholder, " ")
     if opts.strip_noise:
         text = _URL_RE.sub(" ", text)
         text = _EMAIL_RE.sub(" ", text)

@@ -1,4 +1,4 @@
-"""Staff accounts: login with throttling, session freshness, roles and user administration.
+"""Staff accounts: login with throttling, server-side sessions, roles and user administration.
 
 Roles and what they may do (``ROLE_PERMISSIONS``):
 
@@ -21,27 +21,39 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
 
-from . import audit, operations
+from . import audit, queries
 from .errors import N_, Conflict, DomainError, InvalidInput, NotFound
-from .models import StaffRole, StaffUser, utcnow
+from .models import LoginThrottle, Organisation, StaffRole, StaffSession, StaffUser, utcnow
 from .passwords import generate_password, hash_password, verify_password
 
-#: Consecutive failed logins after which an account is locked.
+#: Failed logins on one account from one client (see :func:`authenticate`) before that client
+#: is held back from that account ...
 MAX_FAILED_LOGINS = 5
-#: How long a lock lasts; every further failure after the limit locks it again.
+#: ... for this long at first; each further failure from it doubles the wait ...
 LOCKOUT = timedelta(minutes=15)
+#: ... up to this.
+MAX_LOCKOUT = timedelta(hours=24)
+#: A client's failures on an account are forgotten this long after its last failure or hold.
+FAILURES_FORGOTTEN_AFTER = timedelta(hours=24)
 #: A staff session ends after this long without a request ...
 IDLE_TIMEOUT = timedelta(minutes=30)
 #: ... and in any case this long after logging in.
 MAX_SESSION_AGE = timedelta(hours=12)
+#: How often a session's last-seen time is written (not on every request).
+SEEN_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 10
+#: Longer passwords are refused without being hashed (argon2 would take them, slowly).
+MAX_PASSWORD_LENGTH = 1024
 
 
 class Permission(enum.StrEnum):
@@ -57,6 +69,8 @@ class Permission(enum.StrEnum):
     VIEW_AUDIT = "view_audit"  # the audit log
     CURATE_THEMES = "curate_themes"  # run the theme engine; rename, merge, split, move, hide
     PUBLISH = "publish"  # publish or withdraw a campaign's public "Det har vi hørt" page
+    #: the organisation's settings: data controller, accessibility statement, look (admins)
+    MANAGE_ORGANISATION = "manage_organisation"
 
 
 P = Permission
@@ -87,16 +101,9 @@ class LoginFailed(DomainError):
     status = 401
 
 
-class PermissionDenied(DomainError):
-    """The staff member's role does not allow this."""
-
-    code = "forbidden"
-    status = 403
-
-
 LOGIN_FAILED_MESSAGE = N_(
-    "Wrong e-mail or password. After %(max)d failed attempts the account is locked "
-    "for %(minutes)d minutes."
+    "Wrong e-mail or password. After %(max)d failed attempts from the same place, you must "
+    "wait at least %(minutes)d minutes before you try again from there."
 )
 
 
@@ -108,7 +115,7 @@ def _login_failed() -> LoginFailed:
 
 @cache
 def _dummy_hash() -> str:
-    """A hash to verify against for unknown e-mails, so that they take as long as known ones."""
+    """A hash to verify against when there is no account's hash to check, made like theirs."""
     return hash_password(generate_password())
 
 
@@ -118,28 +125,109 @@ def normalise_email(email: str) -> str:
 
 
 def is_locked(user: StaffUser, now: datetime | None = None) -> bool:
-    """Whether the account is locked after too many failed logins."""
+    """Whether some client is held back from this account after failed logins.
+
+    ``StaffUser.locked_until`` is when the last such hold ends (for the admin pages); the
+    holds themselves are per client (:class:`LoginThrottle`).
+    """
     now = now or utcnow()
     return user.locked_until is not None and now < user.locked_until
 
 
+def lockout_after(failures: int) -> timedelta | None:
+    """How long a client is held back after this many failures in a row (None: not at all)."""
+    if failures < MAX_FAILED_LOGINS:
+        return None
+    doublings = min(failures - MAX_FAILED_LOGINS, 10)  # 15 min * 2**7 is already over a day
+    return min(LOCKOUT * 2**doublings, MAX_LOCKOUT)
+
+
+def _throttle(session: Session, user: StaffUser, client: str) -> LoginThrottle | None:
+    return session.scalars(
+        select(LoginThrottle).where(
+            LoginThrottle.staff_user_id == user.id, LoginThrottle.client_key == client
+        )
+    ).first()
+
+
+def _forgotten(throttle: LoginThrottle, now: datetime) -> bool:
+    last = throttle.locked_until or throttle.last_failure_at  # a hold ends after its failure
+    return now - last >= FAILURES_FORGOTTEN_AFTER
+
+
+def _update_lock_summary(session: Session, user: StaffUser, now: datetime) -> None:
+    """Set ``user.locked_until`` to the end of the account's longest hold still running."""
+    session.flush()
+    user.locked_until = session.scalar(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.staff_user_id == user.id, LoginThrottle.locked_until > now
+        )
+    )
+
+
+def _count_failure(
+    session: Session,
+    user: StaffUser,
+    client: str,
+    throttle: LoginThrottle | None,
+    now: datetime,
+) -> bool:
+    """Count a failed login on the account from the client; True if it now holds it back."""
+    if throttle is None:
+        throttle = LoginThrottle(staff_user_id=user.id, client_key=client, failures=0)
+        session.add(throttle)
+    elif _forgotten(throttle, now):
+        throttle.failures = 0
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    hold = lockout_after(throttle.failures)
+    throttle.locked_until = now + hold if hold else None
+    user.failed_logins = (user.failed_logins or 0) + 1
+    _update_lock_summary(session, user, now)
+    return hold is not None
+
+
 def authenticate(
-    session: Session, email: str, password: str, now: datetime | None = None
+    session: Session, email: str, password: str, *, client: str, now: datetime | None = None
 ) -> StaffUser:
     """The active staff member with this e-mail and password, or :class:`LoginFailed`.
 
-    Failed attempts are counted per account; after ``MAX_FAILED_LOGINS`` in a row the
-    account is locked for ``LOCKOUT`` and even the right password is refused until then.
-    Every attempt on a known account is written to its organisation's audit log.
+    ``client`` identifies where the attempt comes from without saying it (the web layer
+    passes a keyed hash of the client's address). Failed attempts are counted per account
+    *and* client: after ``MAX_FAILED_LOGINS`` in a row that client is held back from that
+    account for ``LOCKOUT`` (even the right password is refused), doubling with every further
+    failure up to ``MAX_LOCKOUT``. Other clients are not affected, so an attacker cannot keep
+    a staff member out; the rate limit per address bounds the guessing across accounts.
+
+    Every outcome costs exactly one argon2 verification (against a dummy hash when there is
+    no account), so none answers faster than another. Every attempt on a known account is
+    written to its organisation's audit log.
     """
     now = now or utcnow()
-    email = normalise_email(email)
-    user = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
-    if user is None or not password or len(password) > 1024:
-        verify_password(_dummy_hash(), password or "-")
+    user = session.scalars(
+        select(StaffUser).where(StaffUser.email == normalise_email(email))
+    ).first()
+    usable = bool(password) and len(password) <= MAX_PASSWORD_LENGTH
+    dummy = _dummy_hash()  # made by the first attempt in the process, whatever its outcome
+    checked_hash = user.password_hash if user is not None and usable else dummy
+    matches = verify_password(checked_hash, password if usable else "-")
+    if user is None:
         raise _login_failed()
-    if is_locked(user, now):
-        audit.record(
+    try:
+        _record_attempt(session, user, client, now, usable and matches)
+    except IntegrityError:  # another attempt from the same client added its row first
+        session.rollback()
+        _record_attempt(session, user, client, now, usable and matches)
+    return user
+
+
+def _record_attempt(
+    session: Session, user: StaffUser, client: str, now: datetime, password_ok: bool
+) -> None:
+    """Count, audit and commit one login attempt on a known account; raise if it failed."""
+    throttle = _throttle(session, user, client)
+    if throttle is not None and throttle.locked_until is not None and now < throttle.locked_until:
+        audit.commit_change(
             session,
             organisation_id=user.organisation_id,
             actor=user,
@@ -147,14 +235,10 @@ def authenticate(
             target_type="staff_user",
             target_id=user.id,
         )
-        session.commit()
         raise _login_failed()
-    if not verify_password(user.password_hash, password) or not user.is_active:
-        user.failed_logins = (user.failed_logins or 0) + 1
-        locked = user.failed_logins >= MAX_FAILED_LOGINS
-        if locked:
-            user.locked_until = now + LOCKOUT
-        audit.record(
+    if not password_ok or not user.is_active:
+        locked = _count_failure(session, user, client, throttle, now)
+        audit.commit_change(
             session,
             organisation_id=user.organisation_id,
             actor=user,
@@ -163,12 +247,13 @@ def authenticate(
             target_id=user.id,
             after={"failed_logins": user.failed_logins},
         )
-        session.commit()
         raise _login_failed()
+    if throttle is not None:
+        session.delete(throttle)
     user.failed_logins = 0
-    user.locked_until = None
+    _update_lock_summary(session, user, now)
     user.last_login_at = now
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=user.organisation_id,
         actor=user,
@@ -176,13 +261,41 @@ def authenticate(
         target_type="staff_user",
         target_id=user.id,
     )
-    session.commit()
-    return user
+
+
+def is_held_back(
+    session: Session, user: StaffUser, client: str, now: datetime | None = None
+) -> bool:
+    """Whether failed attempts from ``client`` hold it back from the account now (the holds of
+    :func:`authenticate`; a second step such as a two-factor code uses its own ``client``)."""
+    now = now or utcnow()
+    throttle = _throttle(session, user, client)
+    held_until = throttle.locked_until if throttle is not None else None
+    return held_until is not None and now < held_until
+
+
+def count_failed_attempt(
+    session: Session, user: StaffUser, client: str, now: datetime | None = None
+) -> bool:
+    """Count a failed attempt on the account from ``client`` as a failed login counts (the
+    caller audits and commits); True if the client is now held back."""
+    now = now or utcnow()
+    return _count_failure(session, user, client, _throttle(session, user, client), now)
+
+
+def forget_failed_attempts(session: Session, user: StaffUser, client: str) -> None:
+    """Forget ``client``'s failed attempts on the account (the caller commits)."""
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.staff_user_id == user.id, LoginThrottle.client_key == client
+        )
+    )
+    _update_lock_summary(session, user, utcnow())
 
 
 def record_logout(session: Session, user: StaffUser) -> None:
     """Write a logout to the audit log."""
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=user.organisation_id,
         actor=user,
@@ -190,15 +303,9 @@ def record_logout(session: Session, user: StaffUser) -> None:
         target_type="staff_user",
         target_id=user.id,
     )
-    session.commit()
 
 
-def session_key(user: StaffUser) -> str:
-    """A fingerprint of the account's password hash, kept in the browser session.
-
-    Changing or resetting the password changes it, which ends every other session.
-    """
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:24]
+# -- sessions -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -223,14 +330,89 @@ def session_is_fresh(
     return now - times.last_seen_at < idle_timeout and now - times.authenticated_at < max_age
 
 
-def load_session_user(session: Session, user_id: object, key: object) -> StaffUser | None:
-    """The active staff member a browser session belongs to, if the session is still valid."""
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(
+    session: Session,
+    user: StaffUser,
+    *,
+    max_age: timedelta = MAX_SESSION_AGE,
+    now: datetime | None = None,
+) -> str:
+    """Open a session for a staff member who just logged in; returns the browser's token.
+
+    Only the token's SHA-256 is stored. The member's ended and too old sessions are deleted
+    here, so that the table holds little more than the sessions in use.
+    """
+    now = now or utcnow()
+    session.execute(
+        delete(StaffSession).where(
+            StaffSession.staff_user_id == user.id,
+            or_(StaffSession.ended_at.is_not(None), StaffSession.created_at <= now - max_age),
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            staff_user_id=user.id, token_hash=_token_hash(token), created_at=now, last_seen_at=now
+        )
+    )
+    session.commit()
+    return token
+
+
+def session_user(
+    session: Session,
+    token: object,
+    *,
+    idle_timeout: timedelta = IDLE_TIMEOUT,
+    max_age: timedelta = MAX_SESSION_AGE,
+    now: datetime | None = None,
+) -> StaffUser | None:
+    """The active staff member whose open, fresh session the browser's token is, else None.
+
+    Its last-seen time is written when it is more than ``SEEN_RESOLUTION`` old.
+    """
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
         return None
-    user = session.get(StaffUser, user_id)
-    if user is None or not user.is_active or key != session_key(user):
+    now = now or utcnow()
+    row = session.scalars(
+        select(StaffSession)
+        .where(StaffSession.token_hash == _token_hash(token))
+        .options(joinedload(StaffSession.user))
+    ).first()
+    if row is None or row.ended_at is not None or not row.user.is_active:
         return None
-    return user
+    times = SessionTimes(row.created_at, row.last_seen_at)
+    if not session_is_fresh(times, now, idle_timeout=idle_timeout, max_age=max_age):
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:
+        row.last_seen_at = now
+        session.commit()
+    return row.user
+
+
+def end_session(session: Session, token: object, now: datetime | None = None) -> None:
+    """End the session of this browser token (logout); a copy of the cookie then no longer works."""
+    if not isinstance(token, str) or not 0 < len(token) <= 100:
+        return
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.token_hash == _token_hash(token), StaffSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+    )
+    session.commit()
+
+
+def end_sessions_of(session: Session, user: StaffUser, now: datetime | None = None) -> None:
+    """End every open session of the staff member (the caller commits)."""
+    session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+    )
 
 
 # -- user administration (admins) -------------------------------------------------------------
@@ -255,15 +437,59 @@ def get_staff_user(session: Session, organisation_id: int, user_id: int) -> Staf
     return user
 
 
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def create_organisation(session: Session, slug: str, name: str) -> Organisation:
+    """Create an organisation (municipality or alliance); committed (``flask orgs create``)."""
+    if session.scalars(queries.organisation_by_slug(slug)).first() is not None:
+        raise Conflict(N_("An organisation with this slug already exists."), code="slug_taken")
+    organisation = Organisation(slug=slug, name=name)
+    session.add(organisation)
+    session.commit()
+    return organisation
+
+
+def add_staff_user(
+    session: Session,
+    organisation: Organisation,
+    email: str,
+    role: StaffRole,
+    password: str,
+    name: str = "",
+) -> StaffUser:
+    """A new staff account with an argon2-hashed password (flushed; the caller commits:
+    :func:`create_user` with its audit entry, ``flask users create``)."""
+    email = normalise_email(email)
+    if not EMAIL_PATTERN.match(email):
+        raise InvalidInput(N_("Invalid e-mail address."), code="invalid_email")
+    if len(password) < 10:
+        raise InvalidInput(
+            N_("The password must have at least 10 characters."), code="weak_password"
+        )
+    if session.scalars(select(StaffUser).where(StaffUser.email == email)).first() is not None:
+        raise Conflict(N_("A user with this e-mail already exists."), code="email_taken")
+    user = StaffUser(
+        organisation_id=organisation.id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
 def create_user(
     session: Session, actor: StaffUser, email: str, role: StaffRole, name: str = ""
 ) -> tuple[StaffUser, str]:
     """Create an account in the actor's organisation; returns it and its generated password."""
     password = generate_password()
-    user = operations.create_staff_user(
+    user = add_staff_user(
         session, actor.organisation, email, role, password, name=" ".join(name.split())[:200]
     )
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=actor.organisation_id,
         actor=actor,
@@ -272,7 +498,6 @@ def create_user(
         target_id=user.id,
         after=audit.snapshot(user, USER_FIELDS),
     )
-    session.commit()
     return user, password
 
 
@@ -321,6 +546,8 @@ def update_user(
         )
     user.role = role
     user.is_active = is_active
+    if not is_active:
+        end_sessions_of(session, user)
     user.name = " ".join(name.split())[:200]
     old, new = audit.changed(before, audit.snapshot(user, USER_FIELDS))
     if new:
@@ -338,14 +565,20 @@ def update_user(
     return user
 
 
+def _forget_failures(session: Session, user: StaffUser) -> None:
+    """Lift every client's hold on the account and forget its failed logins."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.staff_user_id == user.id))
+    user.failed_logins = 0
+    user.locked_until = None
+
+
 def unlock_user(session: Session, actor: StaffUser, user: StaffUser) -> None:
-    """Lift a lock after failed logins."""
+    """Lift the holds after failed logins (from every client) and forget the failures."""
     if user.organisation_id != actor.organisation_id:
         raise NotFound(N_("This user does not exist."), code="user_not_found")
     before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(
+    _forget_failures(session, user)
+    audit.commit_change(
         session,
         organisation_id=user.organisation_id,
         actor=actor,
@@ -355,7 +588,6 @@ def unlock_user(session: Session, actor: StaffUser, user: StaffUser) -> None:
         before=before,
         after={"failed_logins": 0, "locked_until": None},
     )
-    session.commit()
 
 
 def reset_password(session: Session, actor: StaffUser, user: StaffUser) -> str:
@@ -364,9 +596,9 @@ def reset_password(session: Session, actor: StaffUser, user: StaffUser) -> str:
         raise NotFound(N_("This user does not exist."), code="user_not_found")
     password = generate_password()
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    audit.record(
+    _forget_failures(session, user)
+    end_sessions_of(session, user)
+    audit.commit_change(
         session,
         organisation_id=user.organisation_id,
         actor=actor,
@@ -374,22 +606,26 @@ def reset_password(session: Session, actor: StaffUser, user: StaffUser) -> str:
         target_type="staff_user",
         target_id=user.id,
     )
-    session.commit()
     return password
 
 
 def change_password(session: Session, user: StaffUser, current: str, new: str) -> None:
-    """Change one's own password after checking the current one."""
+    """Change one's own password after checking the current one.
+
+    Every session of the account ends, this one too: the web layer starts a new one for the
+    browser that changed it.
+    """
     if not verify_password(user.password_hash, current or ""):
         raise InvalidInput(N_("The current password is wrong."), code="wrong_password")
     if len(new or "") < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             N_("The password must have at least 10 characters."), code="weak_password"
         )
-    if len(new) > 1024:
+    if len(new) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(N_("The password is too long."), code="invalid_password")
     user.password_hash = hash_password(new)
-    audit.record(
+    end_sessions_of(session, user)
+    audit.commit_change(
         session,
         organisation_id=user.organisation_id,
         actor=user,
@@ -397,4 +633,3 @@ def change_password(session: Session, user: StaffUser, current: str, new: str) -
         target_type="staff_user",
         target_id=user.id,
     )
-    session.commit()

@@ -1,9 +1,10 @@
 """The audit log: every staff action, with who, what, when and before/after for edits.
 
 :func:`record` adds an :class:`~surveys.models.AuditEntry` to the session *without*
-committing, so that the entry and the change it describes are committed together by the
-calling service. Snapshots never contain citizens' answer texts, password hashes or device
-tokens: an audit log that copied personal data would defeat redaction and retention.
+committing; :func:`commit_change` records and commits, so that the entry and the change it
+describes are committed together, once, by the calling service. Snapshots never contain
+citizens' answer texts, password hashes or device tokens: an audit log that copied personal
+data would defeat redaction and retention.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def commit_change(session: Session, **entry: Any) -> AuditEntry:
+    """Record a staff change (``entry``: the arguments of :func:`record`) and commit it with
+    the change itself, in one transaction: the one helper every audited service ends with."""
+    recorded = record(session, **entry)
+    session.commit()
+    return recorded
 
 
 def entries(

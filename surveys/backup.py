@@ -7,22 +7,32 @@
 
 Backups hold citizens' answers: files are written with mode 600 in a directory of mode 700,
 and appear under their final name only when complete.
+
+:func:`scheduled_backup` is the nightly backup the task queue makes when a folder is set
+(``STEMMER_BACKUP_DIR``, ``app/maintenance.py``): at most one a day, keeping the newest few.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 
-from .db import normalise_url
+from .db import make_engine, normalise_url
+
+#: Told how far a backup is: ``done`` of ``total`` (SQLite pages, PostgreSQL tables).
+BackupProgress = Callable[[int, int], None]
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
@@ -56,20 +66,77 @@ def database_kind(url: str) -> str:
     return backend
 
 
-def default_backup_path(directory: Path, url: str, now: datetime | None = None) -> Path:
+def default_backup_path(
+    directory: Path, url: str, now: datetime | None = None, *, prefix: str = "stemmer"
+) -> Path:
     """``<directory>/stemmer-YYYYmmdd-HHMMSS.<sqlite3|dump>`` (UTC; ``-2`` etc. if taken)."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
     suffix = SUFFIXES[database_kind(url)]
-    path = directory / f"stemmer-{stamp}{suffix}"
+    path = directory / f"{prefix}-{stamp}{suffix}"
     number = 1
     while path.exists():
         number += 1
-        path = directory / f"stemmer-{stamp}-{number}{suffix}"
+        path = directory / f"{prefix}-{stamp}-{number}{suffix}"
     return path
 
 
-def backup_database(url: str, destination: Path) -> BackupSummary:
-    """Write a backup of the database at ``url`` to ``destination`` (not overwritten)."""
+#: Scheduled backups are named ``stemmer-scheduled-<UTC time>``; only these are pruned.
+SCHEDULED_PREFIX = "stemmer-scheduled"
+_SCHEDULED_NAME = re.compile(rf"^{SCHEDULED_PREFIX}-(\d{{8}}-\d{{6}})(-\d+)?(\.sqlite3|\.dump)$")
+#: A scheduled backup is not made again within this time of the last one (several workers
+#: each run the nightly task; a worker started again runs it once more).
+SCHEDULED_MIN_GAP = timedelta(hours=20)
+
+
+@dataclass(frozen=True)
+class ScheduledBackup:
+    """What :func:`scheduled_backup` did."""
+
+    made: BackupSummary | None
+    #: Why none was made (the last one is recent), or None.
+    skipped: str | None
+    removed: list[Path]
+
+
+def scheduled_backups(directory: Path) -> list[tuple[datetime, Path]]:
+    """The scheduled backups in ``directory``, oldest first, with when they were made."""
+    found = []
+    if directory.is_dir():
+        for path in directory.iterdir():
+            match = _SCHEDULED_NAME.match(path.name)
+            if match:
+                made = datetime.strptime(match.group(1), "%Y%m%d-%H%M%S").replace(tzinfo=UTC)
+                found.append((made, path))
+    return sorted(found)
+
+
+def scheduled_backup(
+    url: str, directory: Path, keep: int, now: datetime | None = None
+) -> ScheduledBackup:
+    """Make the nightly backup in ``directory`` unless one was made in the last 20 hours,
+    then delete all but the newest ``keep`` scheduled backups there (files that
+    ``flask backup`` wrote are never deleted). Safe to run again."""
+    now = now or datetime.now(UTC)
+    existing = scheduled_backups(directory)
+    made = None
+    skipped = None
+    if existing and now - existing[-1][0] < SCHEDULED_MIN_GAP:
+        skipped = f"the last scheduled backup, {existing[-1][1].name}, is recent"
+    else:
+        path = default_backup_path(directory, url, now, prefix=SCHEDULED_PREFIX)
+        made = backup_database(url, path)
+        existing.append((now, path))
+    removed = [path for _when, path in existing[: max(0, len(existing) - max(keep, 1))]]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return ScheduledBackup(made=made, skipped=skipped, removed=removed)
+
+
+def backup_database(
+    url: str, destination: Path, progress: BackupProgress | None = None
+) -> BackupSummary:
+    """Write a backup of the database at ``url`` to ``destination`` (not overwritten);
+    ``progress`` hears how far it is (SQLite: pages copied; PostgreSQL: tables dumped)."""
     kind = database_kind(url)
     destination = Path(destination)
     if destination.exists():
@@ -83,16 +150,9 @@ def backup_database(url: str, destination: Path) -> BackupSummary:
     try:
         if kind == "sqlite":
             partial.unlink()
-            _sqlite_copy(_sqlite_path(url), partial, journal_mode="DELETE")
+            _sqlite_copy(_sqlite_path(url), partial, journal_mode="DELETE", progress=progress)
         else:
-            _run(
-                "pg_dump",
-                "--format=custom",
-                "--no-owner",
-                "--no-privileges",
-                f"--file={partial}",
-                url=url,
-            )
+            _pg_dump(url, partial, progress)
         partial.chmod(0o600)
         partial.replace(destination)
     finally:
@@ -177,7 +237,9 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def _sqlite_copy(source: Path, target: Path, journal_mode: str) -> None:
+def _sqlite_copy(
+    source: Path, target: Path, journal_mode: str, progress: BackupProgress | None = None
+) -> None:
     """Copy a database with SQLite's online backup API (a consistent snapshot).
 
     A backup file gets ``journal_mode=DELETE`` (one self-contained file); a restored live
@@ -188,7 +250,11 @@ def _sqlite_copy(source: Path, target: Path, journal_mode: str) -> None:
     reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
     writer = sqlite3.connect(target, timeout=30)
     try:
-        reader.backup(writer, pages=1024)
+        reader.backup(
+            writer,
+            pages=1024,
+            progress=(lambda _s, left, total: progress(total - left, total)) if progress else None,
+        )
         writer.execute(f"PRAGMA journal_mode={journal_mode}")
     except sqlite3.Error as error:
         raise BackupError(f"Copying {source} failed: {error}.") from error
@@ -197,7 +263,41 @@ def _sqlite_copy(source: Path, target: Path, journal_mode: str) -> None:
         reader.close()
 
 
-def _first(connection: sqlite3.Connection, statement: str) -> object | None:
+def _pg_dump(url: str, target: Path, progress: BackupProgress | None) -> None:
+    """``pg_dump --format=custom`` of the whole database to ``target``. With ``progress``
+    it runs ``--verbose`` and counts the tables whose data it has dumped."""
+    args = ["--format=custom", "--no-owner", "--no-privileges", f"--file={target}"]
+    if progress is None:
+        _run("pg_dump", *args, url=url)
+        return
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            total = len(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()
+    connection_url, env = _libpq(url)
+    command = [_tool("pg_dump"), "--verbose", *args, f"--dbname={connection_url}"]
+    lines: list[str] = []
+    with subprocess.Popen(
+        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
+    ) as process:
+        assert process.stderr is not None
+        done = 0
+        progress(0, total)
+        for line in process.stderr:
+            lines.append(line)
+            if "dumping contents of table" in line:
+                done += 1
+                progress(min(done, total), total)
+    if process.returncode != 0:
+        errors = [line.strip() for line in lines if "error" in line.lower()] or lines[-1:]
+        raise BackupError(f"pg_dump failed: {errors[-1] if errors else process.returncode}")
+    progress(total, total)
+
+
+def _first(connection: sqlite3.Connection, statement: str) -> Any:
+    """The first column of the first row (None without rows); sqlite3's values are untyped."""
     row = connection.execute(statement).fetchone()
     return row[0] if row else None
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from . import audit, kiosk, replies
+from . import audit, kiosk, organisations, replies
 from .errors import N_, Conflict, InvalidInput, NotFound
 from .models import (
     PROFILE_FIELDS,
@@ -40,9 +40,17 @@ WALL_LANGUAGES = ("da", "en")
 MAX_PROMPT_LENGTH = 500
 MAX_AREAS = 60
 MAX_RETENTION_MONTHS = 120
+MAX_PURPOSE_LENGTH = 2000
 OwnedT = TypeVar("OwnedT", Campaign, Wall, Prompt, KioskDevice, WallReply, Answer)
 
-CAMPAIGN_FIELDS = ("slug", "title", "description", "retention_months", "retention_action")
+CAMPAIGN_FIELDS = (
+    "slug",
+    "title",
+    "description",
+    "retention_months",
+    "retention_action",
+    "privacy_purpose",
+)
 WALL_FIELDS = (
     "slug",
     "title",
@@ -72,6 +80,8 @@ class CampaignInput:
     description: str = ""
     retention_months: int | None = None
     retention_action: RetentionAction = RetentionAction.ANONYMISE
+    #: What the answers are used for, in the privacy notice ("": a general sentence).
+    privacy_purpose: str = ""
 
 
 @dataclass
@@ -234,6 +244,7 @@ def _clean_campaign(data: CampaignInput) -> dict[str, object]:
         "description": _clean_text(data.description, 5000),
         "retention_months": months,
         "retention_action": RetentionAction(data.retention_action),
+        "privacy_purpose": _clean_text(data.privacy_purpose, MAX_PURPOSE_LENGTH),
     }
 
 
@@ -304,7 +315,7 @@ def create_campaign(session: Session, actor: StaffUser, data: CampaignInput) -> 
     campaign = Campaign(organisation_id=actor.organisation_id, **values)
     session.add(campaign)
     session.flush()
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=actor.organisation_id,
         actor=actor,
@@ -313,7 +324,6 @@ def create_campaign(session: Session, actor: StaffUser, data: CampaignInput) -> 
         target_id=campaign.id,
         after=audit.snapshot(campaign, CAMPAIGN_FIELDS),
     )
-    session.commit()
     return campaign
 
 
@@ -394,6 +404,7 @@ def create_wall(
     if not texts:
         raise InvalidInput(N_("A wall needs at least one question."), code="no_prompts")
     _slug_taken(session, Wall, str(values["slug"]), None)
+    _ensure_may_open(campaign, values.get("closes_at"))  # type: ignore[arg-type]
     wall = Wall(
         campaign_id=campaign.id,
         prompts=[Prompt(position=i, text=t) for i, t in enumerate(texts)],
@@ -401,7 +412,7 @@ def create_wall(
     )
     session.add(wall)
     session.flush()
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=campaign.organisation_id,
         actor=actor,
@@ -410,7 +421,6 @@ def create_wall(
         target_id=wall.id,
         after={**audit.snapshot(wall, WALL_FIELDS), "prompts": texts},
     )
-    session.commit()
     return wall
 
 
@@ -420,6 +430,7 @@ def update_wall(session: Session, actor: StaffUser, wall: Wall, data: WallInput)
     _same_org(actor, organisation_id)
     values = _clean_wall(data)
     _slug_taken(session, Wall, str(values["slug"]), wall.id)
+    _ensure_may_open(wall.campaign, values.get("closes_at"))  # type: ignore[arg-type]
     before = audit.snapshot(wall, WALL_FIELDS)
     for name, value in values.items():
         setattr(wall, name, value)
@@ -439,6 +450,7 @@ def set_window(
     now = now or utcnow()
     before = audit.snapshot(wall, ("opens_at", "closes_at"))
     if action == "open":
+        organisations.ensure_controller(wall.campaign.organisation)
         if wall.opens_at is not None and wall.opens_at > now:
             wall.opens_at = now
         if wall.closes_at is not None and wall.closes_at <= now:
@@ -488,7 +500,7 @@ def add_prompt(session: Session, actor: StaffUser, wall: Wall, text: str) -> Pro
     prompt = Prompt(wall_id=wall.id, text=cleaned, position=len(wall.prompts))
     wall.prompts.append(prompt)
     session.flush()
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -497,7 +509,6 @@ def add_prompt(session: Session, actor: StaffUser, wall: Wall, text: str) -> Pro
         target_id=prompt.id,
         after={"text": cleaned, "wall_id": wall.id},
     )
-    session.commit()
     return prompt
 
 
@@ -507,7 +518,7 @@ def update_prompt(session: Session, actor: StaffUser, prompt: Prompt, text: str)
     _same_org(actor, organisation_id)
     _ensure_prompts_editable(session, prompt.wall)
     cleaned = clean_prompt_text(text)
-    before = {"text": prompt.text}
+    before: dict[str, object] = {"text": prompt.text}
     prompt.text = cleaned
     _record_change(
         session,
@@ -541,7 +552,7 @@ def move_prompt(session: Session, actor: StaffUser, prompt: Prompt, delta: int) 
     ordered[index], ordered[other] = ordered[other], ordered[index]
     for position, item in enumerate(ordered):
         item.position = position
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -551,7 +562,6 @@ def move_prompt(session: Session, actor: StaffUser, prompt: Prompt, delta: int) 
         before={"order": before},
         after={"order": [p.id for p in ordered]},
     )
-    session.commit()
     session.refresh(wall, ["prompts"])
 
 
@@ -585,11 +595,11 @@ def delete_prompt(session: Session, actor: StaffUser, prompt: Prompt) -> None:
 def add_device(
     session: Session, actor: StaffUser, wall: Wall, name: str, idle_seconds: int = 60
 ) -> KioskDevice:
-    """Register a kiosk tablet for the wall (see :func:`surveys.kiosk.create_device`)."""
+    """Register a kiosk tablet for the wall (see :func:`surveys.kiosk.new_device`)."""
     organisation_id = wall.campaign.organisation_id
     _same_org(actor, organisation_id)
-    device = kiosk.create_device(session, wall, name, idle_seconds)
-    audit.record(
+    device = kiosk.new_device(session, wall, name, idle_seconds)
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -598,7 +608,6 @@ def add_device(
         target_id=device.id,
         after={"name": device.name, "wall_id": wall.id, "idle_seconds": device.idle_seconds},
     )
-    session.commit()
     return device
 
 
@@ -608,8 +617,8 @@ def revoke_device(session: Session, actor: StaffUser, device: KioskDevice) -> No
     _same_org(actor, organisation_id)
     if device.revoked_at is not None:
         return
-    kiosk.revoke_device(session, device)
-    audit.record(
+    kiosk.switch_off(device)
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -618,24 +627,28 @@ def revoke_device(session: Session, actor: StaffUser, device: KioskDevice) -> No
         target_id=device.id,
         after={"revoked_at": device.revoked_at},
     )
-    session.commit()
 
 
-def add_reply(session: Session, actor: StaffUser, wall: Wall, text: str) -> WallReply:
+def add_reply(
+    session: Session,
+    actor: StaffUser,
+    wall: Wall,
+    text: str,
+    translations: dict[str, str] | None = None,
+) -> WallReply:
     """Publish a staff reply on the wall (see :func:`surveys.replies.post_reply`)."""
     organisation_id = wall.campaign.organisation_id
     _same_org(actor, organisation_id)
-    reply = replies.post_reply(session, wall, actor, text)
-    audit.record(
+    reply = replies.post_reply(session, wall, actor, text, translations)
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
         action="reply.create",
         target_type="wall_reply",
         target_id=reply.id,
-        after={"text": reply.text, "wall_id": wall.id},
+        after={"text": reply.text, "wall_id": wall.id, **_translated(reply.translations)},
     )
-    session.commit()
     return reply
 
 
@@ -645,8 +658,8 @@ def hide_reply(session: Session, actor: StaffUser, reply: WallReply) -> None:
     _same_org(actor, organisation_id)
     if reply.is_hidden:
         return
-    replies.hide_reply(session, reply)
-    audit.record(
+    replies.hide_reply(reply)
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -656,10 +669,21 @@ def hide_reply(session: Session, actor: StaffUser, reply: WallReply) -> None:
         before={"is_hidden": False},
         after={"is_hidden": True},
     )
-    session.commit()
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def _ensure_may_open(campaign: Campaign, closes_at: datetime | None) -> None:
+    """A wall that is or will be open to citizens needs the organisation's controller details
+    (its privacy notice names them); a wall that has already closed may still be edited."""
+    if closes_at is None or closes_at > utcnow():
+        organisations.ensure_controller(campaign.organisation)
+
+
+def _translated(translations: dict[str, str] | None) -> dict[str, object]:
+    """An audit entry's texts in other languages, when there are any."""
+    return {"translations": translations} if translations else {}
 
 
 def _same_org(actor: StaffUser, organisation_id: int) -> None:

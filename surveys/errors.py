@@ -58,3 +58,10 @@ class Conflict(DomainError):
 
     code = "conflict"
     status = 409
+
+
+class DeviceRevoked(NotFound):
+    """The kiosk link was valid once but the device has been revoked (410 Gone)."""
+
+    code = "kiosk_device_revoked"
+    status = 410

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import BinaryIO, Literal, TextIO
 
 from sqlalchemy import select
@@ -43,7 +44,7 @@ from .models import (
 )
 from .moderation import display_findings
 from .privacy import redact
-from .themes import Scope, latest_run
+from .themes import Scope, latest_run, public_label
 
 MIN_GROUP_SIZE = 5
 COLUMNS = (
@@ -66,6 +67,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "�
 #: Separator between the labels of an answer's themes.
 THEME_SEPARATOR = "; "
 ExportFormat = Literal["csv", "xlsx"]
+#: {column: {code: label}} for the coded columns (channel, language, role, age_group).
+ValueLabels = Mapping[str, Mapping[str, str]]
+#: Columns a workbook stores as numbers and as dates (a CSV has only text).
+NUMBER_COLUMNS = ("answer", "question_number", "agree")
+DATE_COLUMNS = ("date",)
 
 
 def neutralise_cell(value: object) -> str:
@@ -111,7 +117,7 @@ def theme_labels(session: Session, campaign: Campaign) -> dict[int, list[str]]:
     ).all()
     labels: dict[int, list[str]] = {}
     for answer_id, label in rows:
-        labels.setdefault(answer_id, []).append(label)
+        labels.setdefault(answer_id, []).append(public_label(label))
     return labels
 
 
@@ -121,8 +127,14 @@ def export_rows(
     *,
     statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
     min_group_size: int = MIN_GROUP_SIZE,
+    value_labels: ValueLabels | None = None,
 ) -> list[dict[str, str]]:
-    """The campaign's answers as rows keyed by ``COLUMNS`` (already safe to write)."""
+    """The campaign's answers as rows keyed by ``COLUMNS`` (already safe to write).
+
+    ``value_labels`` ({column: {code: label}}, from the web layer) puts words for codes such
+    as a channel ``web`` or a role ``young``; without it the codes are written.
+    """
+    labels = value_labels or {}
     stmt = (
         select(Answer, Wall, Prompt)
         .join(Wall, Answer.wall_id == Wall.id)
@@ -156,6 +168,8 @@ def export_rows(
             "area": area or "",
             "agree": agree.get(answer.id, 0),
         }
+        for column, words in labels.items():
+            values[column] = words.get(str(values[column]), values[column])
         out.append({k: neutralise_cell(v) for k, v in values.items()})
     return out
 
@@ -167,9 +181,10 @@ def write_csv(
     *,
     headers: Mapping[str, str] | None = None,
     statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+    value_labels: ValueLabels | None = None,
 ) -> int:
     """Write the export to ``stream`` (BOM, ``;``-separated); returns the number of answers."""
-    rows = export_rows(session, campaign, statuses=statuses)
+    rows = export_rows(session, campaign, statuses=statuses, value_labels=value_labels)
     stream.write("\ufeff")
     writer = csv.writer(stream, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     names = headers or {}
@@ -193,17 +208,19 @@ def write_xlsx(
     headers: Mapping[str, str] | None = None,
     sheet_title: str = "Svar",
     statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+    value_labels: ValueLabels | None = None,
 ) -> int:
     """Write the export as an XLSX workbook to ``stream``; returns the number of answers.
 
-    Every cell is neutralised *and* stored as text: openpyxl would otherwise store a value
-    beginning with ``=`` as a formula.
+    Every text cell is neutralised *and* stored as text: openpyxl would otherwise store a
+    value beginning with ``=`` as a formula. Numbers (answer and question no., agree) and the
+    date are stored as numbers and dates, which a spreadsheet can sort and count.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    rows = export_rows(session, campaign, statuses=statuses)
+    rows = export_rows(session, campaign, statuses=statuses, value_labels=value_labels)
     names = headers or {}
     table = [[neutralise_cell(names.get(c, c)) for c in COLUMNS]]
     table.extend([row[c] for c in COLUMNS] for row in rows)
@@ -213,8 +230,15 @@ def write_xlsx(
     for r, values in enumerate(table, start=1):
         for c, value in enumerate(values, start=1):
             cell = sheet.cell(row=r, column=c)
-            cell.value = _xlsx_text(value)
-            cell.data_type = "s"  # text, never a formula
+            column = COLUMNS[c - 1]
+            if r > 1 and column in NUMBER_COLUMNS:
+                cell.value = int(value)  # written by export_rows: digits only
+            elif r > 1 and column in DATE_COLUMNS:
+                cell.value = date.fromisoformat(value)
+                cell.number_format = "yyyy-mm-dd"
+            else:
+                cell.value = _xlsx_text(value)
+                cell.data_type = "s"  # text, never a formula
             if r == 1:
                 cell.font = Font(bold=True)
             elif COLUMNS[c - 1] in ("text", "question", "themes"):
@@ -241,6 +265,7 @@ def export_answers(
     actor_email: str | None = None,
     headers: Mapping[str, str] | None = None,
     sheet_title: str = "Svar",
+    value_labels: ValueLabels | None = None,
 ) -> int:
     """Write the export in ``fmt`` and record it in the audit log (committed).
 
@@ -256,11 +281,39 @@ def export_answers(
             stream,  # type: ignore[arg-type]
             headers=headers,
             sheet_title=sheet_title,
+            value_labels=value_labels,
         )
     elif fmt == "csv":
-        count = write_csv(session, campaign, stream, headers=headers)  # type: ignore[arg-type]
+        count = write_csv(
+            session,
+            campaign,
+            stream,  # type: ignore[arg-type]
+            headers=headers,
+            value_labels=value_labels,
+        )
     else:
         raise ValueError(f"unknown export format {fmt!r}")
+    record_export(session, campaign, fmt, count, actor=actor, actor_email=actor_email)
+    session.commit()
+    return count
+
+
+def record_export(
+    session: Session,
+    campaign: Campaign,
+    fmt: ExportFormat,
+    answers: int,
+    *,
+    actor: StaffUser | None = None,
+    actor_email: str | None = None,
+) -> None:
+    """Record an export of ``answers`` answers in the audit log (flushed; the caller commits).
+
+    An export made in the background records it with the file it made, in one transaction,
+    so that a job run again after its worker died records it once.
+    """
+    if actor is not None and actor.organisation_id != campaign.organisation_id:
+        raise NotFound(N_("This campaign does not exist."), code="campaign_not_found")
     audit.record(
         session,
         organisation_id=campaign.organisation_id,
@@ -269,7 +322,5 @@ def export_answers(
         action="campaign.export",
         target_type="campaign",
         target_id=campaign.id,
-        after={"answers": count, "format": fmt},
+        after={"answers": answers, "format": fmt},
     )
-    session.commit()
-    return count

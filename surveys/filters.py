@@ -1,20 +1,21 @@
 """Filters on answers shared by the theme explorer, breakdowns and reports.
 
 ``AnswerFilter`` narrows a ``select()`` that joins ``Wall`` (audience, area, channel, prompt,
-period). ``answer_audience`` and ``answer_day`` are the SQL expressions for an answer's
-audience (its participant's role where given, otherwise the wall's audience) and its day
-(the date written on a paper note, otherwise the day it arrived).
+period, words searched for in the text). ``answer_audience`` and ``answer_day`` are the SQL
+expressions for an answer's audience (its participant's role where given, otherwise the
+wall's audience) and its day (the date written on a paper note, otherwise the day it arrived).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, literal, or_
 
+from . import search as text_search
 from .models import UTC, Answer, Audience, Channel, Wall
 
 #: Participant roles that put an answer in the parents' or the young people's group.
@@ -59,11 +60,16 @@ class AnswerFilter:
     prompt_id: int | None = None
     since: date | None = None  # inclusive
     until: date | None = None  # inclusive
+    search: str | None = None  # words every answer must hold (surveys.search)
 
     @property
     def active(self) -> bool:
         """Whether any filter is set."""
         return any(getattr(self, f.name) is not None for f in fields(self))
+
+    def without_search(self) -> AnswerFilter:
+        """The same filter without the words searched for."""
+        return replace(self, search=None)
 
     def apply(self, stmt: Select[Any]) -> Select[Any]:
         """Add the filter's conditions to ``stmt`` (which must join ``Wall``)."""
@@ -82,6 +88,8 @@ class AnswerFilter:
                     and_(Answer.written_on.is_(None), Answer.created_at >= _start(self.since)),
                 )
             )
+        if self.search is not None:
+            stmt = stmt.where(text_search.matches(Answer.text, self.search))
         if self.until is not None:
             end = _start(self.until + timedelta(days=1))
             stmt = stmt.where(
@@ -111,6 +119,7 @@ class AnswerFilter:
             prompt_id=_parse_id(args.get("prompt_id")),
             since=_parse_date(args.get("since")),
             until=_parse_date(args.get("until")),
+            search=text_search.clean_search(args.get("search")),
         )
 
 

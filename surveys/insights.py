@@ -352,7 +352,7 @@ def campaign_breakdown(
         .group_by(Answer.area)
         .having(func.count() >= MIN_GROUP_SIZE)  # a rare area's name alone says too much
     )
-    areas = {a for wall in campaign.walls for a in wall.areas or []} | set(given)
+    areas = {a for wall in campaign.walls for a in wall.areas or []} | {a for a in given if a}
     return ScopedBreakdown(
         campaign=campaign,
         scope=scope,

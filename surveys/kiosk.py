@@ -3,29 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import operations
-from .errors import N_, InvalidInput, NotFound
-from .models import Channel, KioskDevice, Wall, utcnow
+from .errors import N_, DeviceRevoked, InvalidInput, NotFound
+from .models import KioskDevice, Wall, utcnow
 
 MIN_IDLE_SECONDS = 15
 MAX_IDLE_SECONDS = 3600
 
 
-class DeviceRevoked(NotFound):
-    """The kiosk link was valid once but the device has been revoked (410 Gone)."""
-
-    code = "kiosk_device_revoked"
-    status = 410
-
-
-def create_device(session: Session, wall: Wall, name: str, idle_seconds: int = 60) -> KioskDevice:
-    """Register a kiosk tablet for a wall, with a fresh random token."""
+def new_device(session: Session, wall: Wall, name: str, idle_seconds: int = 60) -> KioskDevice:
+    """Register a kiosk tablet for a wall, with a fresh random token (flushed; the caller
+    commits, e.g. with its audit entry: :func:`surveys.campaigns.add_device`)."""
     name = " ".join(name.split())
     if not name or len(name) > 200:
         raise InvalidInput(N_("Give the device a name of 1-200 characters."), code="invalid_name")
@@ -40,15 +32,27 @@ def create_device(session: Session, wall: Wall, name: str, idle_seconds: int = 6
         wall_id=wall.id, name=name, token=secrets.token_urlsafe(24), idle_seconds=idle_seconds
     )
     session.add(device)
+    session.flush()
+    return device
+
+
+def create_device(session: Session, wall: Wall, name: str, idle_seconds: int = 60) -> KioskDevice:
+    """:func:`new_device`, committed (the command line's ``kiosk add``)."""
+    device = new_device(session, wall, name, idle_seconds)
     session.commit()
     return device
 
 
-def revoke_device(session: Session, device: KioskDevice) -> None:
-    """Stop a device from being used; its answers stay."""
+def switch_off(device: KioskDevice) -> None:
+    """Stop a device from being used (its answers stay); the caller commits."""
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        session.commit()
+
+
+def revoke_device(session: Session, device: KioskDevice) -> None:
+    """:func:`switch_off`, committed (the command line's ``kiosk revoke``)."""
+    switch_off(device)
+    session.commit()
 
 
 def device_by_token(session: Session, token: str) -> KioskDevice | None:
@@ -58,17 +62,13 @@ def device_by_token(session: Session, token: str) -> KioskDevice | None:
     return session.scalars(select(KioskDevice).where(KioskDevice.token == token)).first()
 
 
-def active_device(session: Session, wall: Wall, token: str | None) -> KioskDevice:
-    """The active device with this token on this wall.
+def wall_device(session: Session, wall: Wall, token: str | None) -> KioskDevice:
+    """The device with this token on this wall, revoked or not (for answers it queued
+    before it was revoked: see :func:`surveys.answers.submit_answer`).
 
-    Raises :class:`DeviceRevoked` (410) for a revoked device and :class:`NotFound` for an
-    unknown token or a device of another wall.
+    Raises :class:`NotFound` for an unknown token or a device of another wall.
     """
     device = device_by_token(session, token or "")
-    if device is not None and device.wall_id == wall.id and not device.is_active:
-        raise DeviceRevoked(
-            N_("This kiosk has been switched off. Ask the staff for a new kiosk link."),
-        )
     if device is None or device.wall_id != wall.id:
         raise NotFound(
             N_("This kiosk link is not valid (anymore). Ask the staff for a new one."),
@@ -77,48 +77,31 @@ def active_device(session: Session, wall: Wall, token: str | None) -> KioskDevic
     return device
 
 
-def touch_device(session: Session, device: KioskDevice, min_interval_seconds: int = 60) -> None:
-    """Record that the device was seen (at most one write a minute)."""
-    now = utcnow()
-    last = device.last_seen_at
-    if last is None or (now - last).total_seconds() >= min_interval_seconds:
-        device.last_seen_at = now
-        session.commit()
+def active_device(session: Session, wall: Wall, token: str | None) -> KioskDevice:
+    """The active device with this token on this wall.
 
-
-def submit_kiosk_answer(
-    session: Session,
-    device: KioskDevice,
-    *,
-    prompt_id: object,
-    text: object,
-    client_submission_id: object,
-    profile: Mapping[str, object] | None = None,
-    language: str | None = None,
-    now: datetime | None = None,
-) -> operations.SubmitResult:
-    """Store an answer given on a kiosk tablet: channel ``kiosk``, tied to the device.
-
-    Idempotent by ``client_submission_id`` like every answer (an offline kiosk retries).
+    Raises :class:`DeviceRevoked` (410) for a revoked device and :class:`NotFound` for an
+    unknown token or a device of another wall.
     """
+    device = wall_device(session, wall, token)
     if not device.is_active:
         raise DeviceRevoked(
             N_("This kiosk has been switched off. Ask the staff for a new kiosk link."),
         )
-    result = operations.submit_answer(
-        session,
-        device.wall,
-        prompt_id=prompt_id,
-        text=text,
-        client_submission_id=client_submission_id,
-        channel=Channel.KIOSK,
-        profile=profile,
-        language=language,
-        device=device,
-        now=now,
-    )
-    touch_device(session, device)
-    return result
+    return device
+
+
+def note_seen(device: KioskDevice, now: datetime, min_interval_seconds: int = 60) -> None:
+    """Note that the device was seen (at most one write a minute; the caller commits)."""
+    last = device.last_seen_at
+    if last is None or (now - last).total_seconds() >= min_interval_seconds:
+        device.last_seen_at = now
+
+
+def touch_device(session: Session, device: KioskDevice) -> None:
+    """Record that the device was seen (the kiosk page calls this); commits."""
+    note_seen(device, utcnow())
+    session.commit()
 
 
 def find_device(session: Session, token_or_id: str) -> KioskDevice | None:

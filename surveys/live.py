@@ -6,7 +6,15 @@ shows an older answer as new, and hiding one tells the projector to take it down
 
 Once themes exist for the wall's campaign, :func:`theme_cloud` gives the projector a cloud of
 the visible themes sized by their approved answers on the wall; only themes with at least
-``MIN_GROUP_SIZE`` (5) such answers are shown (anonymity), at most :data:`CLOUD_MAX_THEMES`.
+``MIN_GROUP_SIZE`` (5) such answers are shown (anonymity), at most :data:`CLOUD_MAX_THEMES`,
+and only themes staff gave a name (the engine's own labels, "mad · sove · kantine", are never
+shown to the room); the names pass the personal-data guard in any case
+(:func:`surveys.themes.public_label`).
+
+A presenter can put one approved note of the wall in the spotlight (:func:`set_spotlight`,
+audited); the projector then shows it large in place of the notes. To take a note off the
+projector, staff hide the answer (moderation): it then leaves the wall and every public page
+too, which is what a note unfit for the room needs.
 """
 
 from __future__ import annotations
@@ -14,23 +22,26 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from . import audit
+from .errors import N_, InvalidInput, NotFound
 from .insights import MIN_GROUP_SIZE
 from .models import (
     Answer,
     AnswerStatus,
+    StaffUser,
     Theme,
     ThemeAssignment,
     ThemeRun,
+    Wall,
     theme_scope_key,
     utcnow,
 )
-from .privacy import detect_personal_data, redact
-from .themes import latest_run
+from .report import staff_named
+from .themes import latest_run, public_label
 
 #: How far back each look for changes reaches beyond the cursor, so that a change committed
 #: a moment after it was timestamped (a slow transaction) is not missed.
@@ -180,13 +191,6 @@ def live_run(session: Session, campaign_id: int, wall_id: int) -> ThemeRun | Non
     )
 
 
-@lru_cache(maxsize=1024)
-def public_label(label: str) -> str:
-    """A theme's label as shown in public: anything the personal-data guard finds removed."""
-    spans = [(f.start, f.end) for f in detect_personal_data(label)]
-    return redact(label, spans) if spans else label
-
-
 def cloud_size(count: int, largest: int) -> int:
     """The size step of a theme with ``count`` answers when the largest has ``largest``."""
     if largest <= 0:
@@ -203,15 +207,20 @@ def theme_cloud(
     min_count: int = MIN_GROUP_SIZE,
     limit: int = CLOUD_MAX_THEMES,
 ) -> list[CloudTheme]:
-    """The visible themes of :func:`live_run` with at least ``min_count`` approved answers on
-    the wall (of the prompt, when given), largest first; empty when there is no run."""
+    """The visible, staff-named themes of :func:`live_run` with at least ``min_count``
+    approved answers on the wall (of the prompt, when given), largest first; empty when there
+    is no run or no theme has a name yet."""
     run = live_run(session, campaign_id, wall_id)
     if run is None:
+        return []
+    named = staff_named(session, run)
+    if not named:
         return []
     answers = func.count(func.distinct(ThemeAssignment.answer_id))
     conditions = [
         Theme.run_id == run.id,
         Theme.hidden.is_(False),
+        Theme.key.in_(sorted(named)),
         Answer.wall_id == wall_id,
         Answer.status == AnswerStatus.APPROVED,
     ]
@@ -235,3 +244,51 @@ def theme_cloud(
         )
         for theme_id, label, count in rows
     ]
+
+
+# -- the presenter's spotlight ------------------------------------------------------------------
+
+
+def spotlight_note(session: Session, wall: Wall) -> LiveNote | None:
+    """The note in the spotlight of the wall's projector: None when there is none, or when the
+    answer is gone, no longer approved or of another wall."""
+    if wall.live_spotlight_id is None:
+        return None
+    answer = session.get(Answer, wall.live_spotlight_id)
+    if answer is None or answer.wall_id != wall.id or answer.status is not AnswerStatus.APPROVED:
+        return None
+    return _note(answer)
+
+
+def set_spotlight(
+    session: Session, actor: StaffUser, wall: Wall, answer_id: int | None
+) -> LiveNote | None:
+    """Put an approved answer of the wall in the projector's spotlight (None: end it); audited."""
+    if wall.campaign.organisation_id != actor.organisation_id:
+        raise NotFound(N_("This wall does not exist."), code="wall_not_found")
+    note = None
+    if answer_id is not None:
+        answer = session.get(Answer, answer_id)
+        if answer is None or answer.wall_id != wall.id:
+            raise NotFound(N_("This answer does not exist."), code="answer_not_found")
+        if answer.status is not AnswerStatus.APPROVED:
+            raise InvalidInput(
+                N_("Only an approved answer can be shown in the spotlight."),
+                code="not_approved",
+            )
+        note = _note(answer)
+    before = wall.live_spotlight_id
+    if before == answer_id:
+        return note
+    wall.live_spotlight_id = answer_id
+    audit.commit_change(
+        session,
+        organisation_id=actor.organisation_id,
+        actor=actor,
+        action="wall.spotlight",
+        target_type="wall",
+        target_id=wall.id,
+        before={"answer": before},
+        after={"answer": answer_id},
+    )
+    return note

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +22,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -146,6 +149,26 @@ class Organisation(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # issue 25: the organisation as data controller, its accessibility statement, its look ----
+    #: The data controller's legal name, postal address and contact (GDPR art. 13(1)(a)).
+    controller_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    controller_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    controller_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    controller_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: The data protection officer's contact (art. 13(1)(b)); an e-mail address.
+    dpo_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    #: The organisation's accessibility statement on was.digst.dk ("" : the app's own).
+    accessibility_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: The name citizens see on walls, posters and reports ("": ``name``).
+    display_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: The main colour, "#rrggbb", at least 4.5:1 against white text ("": Stemmer's green).
+    brand_colour: Mapped[str] = mapped_column(String(7), default="", server_default="")
+    #: The logo, re-encoded as PNG by ``surveys.branding`` (None: no logo).
+    logo_png: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: Whether there is a logo (read without loading its bytes).
+    has_logo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: When any of the settings above last changed (the version of the brand's files).
+    settings_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     campaigns: Mapped[list[Campaign]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
@@ -175,6 +198,9 @@ class Campaign(Base):
         _enum(RetentionAction, "retention_action"), default=RetentionAction.ANONYMISE
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: What the campaign's answers are used for, in the privacy notice (GDPR art. 13(1)(c));
+    #: "" : a general sentence naming the campaign.
+    privacy_purpose: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the report: the public "Det har vi hørt" page ------------------------------------------
     #: When staff published the campaign's public page (None: not published).
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -184,6 +210,10 @@ class Campaign(Base):
     #: column cannot be dropped without rebuilding the campaign table (which, with foreign
     #: keys on, would cascade-delete its walls and answers); a missing run shows no themes.
     published_run_id: Mapped[int | None] = mapped_column(Integer)
+    #: What staff reviewed when they published: {theme key: [answer ids of its quotes]}. Only
+    #: these themes (named by staff) and quotes are public. None: published before the review
+    #: step existed (the page then shows staff-named themes with quotes that pass the checks).
+    published_themes: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
     walls: Mapped[list[Wall]] = relationship(
@@ -234,6 +264,16 @@ class Wall(Base):
     #: The areas offered for the "area" question.
     areas: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The answer a presenter spotlights on the projector (shown large); None: no spotlight.
+    #: No foreign key, like ``Campaign.published_run_id``: a missing or no longer approved
+    #: answer is simply not shown.
+    live_spotlight_id: Mapped[int | None] = mapped_column(Integer)
+    #: The wall's texts in its other languages (``language`` is the one of ``title``,
+    #: ``intro`` and ``areas``): {"en": {"title": ..., "intro": ..., "areas": [...]}}, the
+    #: areas in the same order as ``areas`` (see :mod:`surveys.languages`).
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="walls")
     prompts: Mapped[list[Prompt]] = relationship(
@@ -275,6 +315,8 @@ class Prompt(Base):
     wall_id: Mapped[int] = mapped_column(ForeignKey("wall.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     text: Mapped[str] = mapped_column(Text)
+    #: The question in the wall's other languages: {"en": "..."}.
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
     wall: Mapped[Wall] = relationship(back_populates="prompts")
 
@@ -328,6 +370,13 @@ class Answer(Base):
     place: Mapped[str | None] = mapped_column(String(200))
     #: The date written on the paper wall (or given in an imported file); None for web answers.
     written_on: Mapped[date | None] = mapped_column(Date)
+    #: When the participant's device says the answer was written (an outbox may send it
+    #: hours later); set only when it matters, i.e. an answer accepted after its wall closed
+    #: or its kiosk was revoked because it was written before.
+    written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the queue put the answer under the latest themes (``themes.place_new_answers``);
+    #: NULL until then: the catch-up task looks for these.
+    themes_placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     wall: Mapped[Wall] = relationship()
     prompt: Mapped[Prompt] = relationship()
@@ -366,6 +415,7 @@ class StaffUser(Base):
     """A member of an organisation's staff (or an alliance partner with read access)."""
 
     __tablename__ = "staff_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(
@@ -380,8 +430,80 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # issue 25: single sign-on. The account at the organisation's OpenID provider (its issuer
+    # and the subject it gives this person), linked at the first sign-on (surveys/sso.py).
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
     organisation: Mapped[Organisation] = relationship(back_populates="staff")
+
+
+class StaffSession(Base):
+    """A signed-in staff browser, held on the server so that logging out really ends it.
+
+    The browser's cookie carries a random token; only its SHA-256 is stored here.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Refreshed at most once a minute (not on every request).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Logout, a password change or reset, or deactivation (None: still open).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class LoginThrottle(Base):
+    """Failed logins on one account from one client (a keyed hash of its address).
+
+    Failures hold back only that client for that account, so an attacker cannot keep a
+    staff member out by guessing from somewhere else.
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("staff_user_id", "client_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"))
+    client_key: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StaffTotp(Base):
+    """A staff member's authenticator app (TOTP, RFC 6238); unconfirmed until a first code."""
+
+    __tablename__ = "staff_totp"
+
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))  # base32
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The time step of the last code accepted: a code is never taken twice.
+    last_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class RecoveryCode(Base):
+    """A one-time code for signing in without the phone; only a salted hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(100))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class KioskDevice(Base):
@@ -419,8 +541,34 @@ class WallReply(Base):
     text: Mapped[str] = mapped_column(Text)
     is_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The reply in the wall's other languages: {"en": "..."}.
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
     wall: Mapped[Wall] = relationship(back_populates="replies")
+
+
+class FeedbackReply(Base):
+    """Staff's official reply to one answer (on the wall, under it) or to one theme of a
+    scope (on "Det har vi hørt", under it): ``answer_id`` or ``scope_key`` and ``theme_key``."""
+
+    __tablename__ = "feedback_reply"
+    __table_args__ = (UniqueConstraint("scope_key", "theme_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answer.id", ondelete="CASCADE"), unique=True
+    )
+    scope_key: Mapped[str | None] = mapped_column(String(64))
+    theme_key: Mapped[str | None] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    #: The reply in the wall's other languages: {"en": "..."} (answer replies).
+    translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditEntry(Base):
@@ -468,6 +616,15 @@ class ThemeRun(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     #: ``nlp.ThemeModel.to_bytes()``: used to assign new answers to this run's themes.
     model: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    #: The campaign's codebook as the run used it (``nlp.codebook.Codebook.to_dict()``);
+    #: None for a run of the engine alone.
+    codebook: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: "Hvorfor her?" per answer id of a codebook run: ``{"words": [...], "closest":
+    #: [{"id": theme key, "score": float}, ...]}`` (``nlp.codebook.sort_into_codebook``).
+    explanations: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+    #: What changed since the scope's previous run (``surveys.theme_changes``), for the
+    #: explorer: answers that changed theme, themes new and gone.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     themes: Mapped[list[Theme]] = relationship(
         back_populates="run",
@@ -494,6 +651,18 @@ class Theme(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     representative_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The codebook theme's name when the theme comes from the campaign's codebook.
+    codebook: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    #: The engine's coherence estimate (mean cosine of its main answers to its centre).
+    coherence: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    #: A catch-all by the engine's estimate: shown as mixed, with ``split_suggestion``.
+    mixed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Labels of the two halves the engine suggests splitting a mixed theme into.
+    split_suggestion: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    #: A theme the engine proposes in a codebook run for answers that fit no codebook theme.
+    proposed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     run: Mapped[ThemeRun] = relationship(back_populates="themes")
 
@@ -530,3 +699,123 @@ class ThemeCuration(Base):
     #: Descriptions staff wrote, by theme key.
     descriptions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AnswerVector(Base):
+    """An answer's semantic vector (e5, ``nlp.semantic``), computed once by the task queue.
+
+    384 float16 values (768 bytes). ``digest`` is a hash of the text that was embedded: a
+    vector whose answer was redacted since no longer matches and is computed again.
+    """
+
+    __tablename__ = "answer_vector"
+
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("answer.id", ondelete="CASCADE"), primary_key=True
+    )
+    digest: Mapped[str] = mapped_column(String(32))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CodebookTheme(Base):
+    """A theme staff expect in a campaign (its codebook): a name, one sentence, keywords."""
+
+    __tablename__ = "codebook_theme"
+    __table_args__ = (UniqueConstraint("campaign_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JobStatus(enum.StrEnum):
+    """Where a background job is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(Base):
+    """Background work someone waits for (a theme run, ...), done by the task queue.
+
+    The row is what the staff page shows (progress, result or error) and what makes the work
+    safe to repeat: ``active_key`` holds the job's idempotency key while it is queued or
+    running (unique: asking again returns the same job) and is cleared when it ends; a worker
+    claims the job by an atomic update and keeps ``heartbeat_at`` fresh while it runs, so the
+    catch-up task can hand the job of a killed worker to another (``surveys.jobs``).
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (Index("ix_job_status_heartbeat", "status", "heartbeat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    active_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[JobStatus] = mapped_column(
+        _enum(JobStatus, "job_status"), default=JobStatus.QUEUED
+    )
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", ondelete="SET NULL")
+    )
+    #: What to do (kind-specific, JSON).
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int | None] = mapped_column(Integer)
+    #: What the job is doing now, in English (shown translated by the web layer).
+    message: Mapped[str] = mapped_column(String(200), default="")
+    #: What came out (kind-specific, JSON), once done.
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: Why it failed: a domain error's code and message, or "internal".
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    requested_by: Mapped[StaffUser | None] = relationship()
+
+
+class JobFile(Base):
+    """A file a job reads or makes (an uploaded import, a built PDF or XLSX report).
+
+    Kept in the database, not on a disk, so that any worker on any machine can read what a
+    web server received and any web server can hand out what a worker made. ``role`` says
+    which: ``input`` (read by the job) or ``output`` (its result, downloaded from the job's
+    page). Deleted with its job; the retention task removes old jobs' files.
+    """
+
+    __tablename__ = "job_file"
+    __table_args__ = (UniqueConstraint("job_id", "role", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class QueueWorker(Base):
+    """A task-queue worker process, as last seen (for the staff status page)."""
+
+    __tablename__ = "queue_worker"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

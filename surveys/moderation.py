@@ -7,6 +7,10 @@ the public wall, the API, exports and the theme engine can never show the remove
 and nothing is held that data minimisation says we should not hold. A redaction cannot be
 undone.
 
+Themes: when an answer is hidden, sent back to moderation or redacted, the themes shown
+anywhere that took it in are named anew from the approved answers
+(:func:`surveys.themes.relabel_after_moderation`), so its words leave their labels and terms.
+
 A guard finding (``Answer.pii_findings``) keeps an answer out of automatic publication;
 a moderator may still approve it one by one after looking (a false alarm), but bulk
 approval skips flagged answers.
@@ -18,10 +22,11 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy import Select, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit
+from . import audit, search, themes
+from .answers import findings_json
 from .campaigns import get_owned
 from .errors import N_, Conflict, InvalidInput, NotFound
 from .models import Answer, AnswerStatus, Campaign, StaffUser, Wall, utcnow
@@ -33,11 +38,9 @@ ACTIONS = {
     "pending": AnswerStatus.PENDING,
 }
 _FLAGGED = func.coalesce(cast(Answer.pii_findings, Text), "[]") != "[]"
-
-
-def findings_json(findings: Iterable[Finding]) -> list[dict[str, object]]:
-    """Findings as stored on an answer: kind and offsets only, never the matched text."""
-    return [{"kind": f.kind, "start": f.start, "end": f.end} for f in findings]
+#: The "only flagged" filter: flagged now, or redacted (a redaction clears the findings, but the
+#: answer must not drop out of the moderator's view before it is approved or hidden).
+_FLAGGED_OR_REDACTED = or_(_FLAGGED, Answer.redacted_at.is_not(None))
 
 
 def is_flagged(answer: Answer) -> bool:
@@ -62,6 +65,8 @@ class QueueFilter:
     prompt_id: int | None = None
     status: AnswerStatus | None = AnswerStatus.PENDING
     flagged_only: bool = False
+    #: Words every answer listed must hold (:mod:`surveys.search`); ``None``: no search.
+    search: str | None = None
 
 
 def _scoped(organisation_id: int, where: QueueFilter) -> Select[tuple[Answer]]:
@@ -78,7 +83,9 @@ def _scoped(organisation_id: int, where: QueueFilter) -> Select[tuple[Answer]]:
     if where.prompt_id is not None:
         stmt = stmt.where(Answer.prompt_id == where.prompt_id)
     if where.flagged_only:
-        stmt = stmt.where(_FLAGGED)
+        stmt = stmt.where(_FLAGGED_OR_REDACTED)
+    if where.search:
+        stmt = stmt.where(search.matches(Answer.text, where.search))
     return stmt
 
 
@@ -94,8 +101,12 @@ def queue(organisation_id: int, where: QueueFilter | None = None) -> Select[tupl
 
 
 def queue_counts(session: Session, organisation_id: int, where: QueueFilter) -> dict[str, int]:
-    """Number of answers per status (and ``"flagged"`` pending ones) under the filter."""
-    scope = _scoped(organisation_id, QueueFilter(where.campaign_id, where.wall_id, where.prompt_id))
+    """Number of answers per status (and ``"flagged"`` pending ones) under the filter and
+    the search."""
+    scope = _scoped(
+        organisation_id,
+        QueueFilter(where.campaign_id, where.wall_id, where.prompt_id, search=where.search),
+    )
     counts = {s.value: 0 for s in AnswerStatus}
     rows = session.execute(
         scope.with_only_columns(Answer.status, func.count()).group_by(Answer.status)
@@ -105,7 +116,7 @@ def queue_counts(session: Session, organisation_id: int, where: QueueFilter) -> 
     counts["flagged"] = (
         session.scalar(
             scope.with_only_columns(func.count()).where(
-                _FLAGGED, Answer.status == AnswerStatus.PENDING
+                _FLAGGED_OR_REDACTED, Answer.status == AnswerStatus.PENDING
             )
         )
         or 0
@@ -210,6 +221,7 @@ def set_status(
     """
     now = utcnow()
     result = ModerationResult()
+    removed: dict[int, str] = {}  # answers no longer shown: their texts leave the themes
     for answer in answers:
         organisation_id = answer.wall.campaign.organisation_id
         if organisation_id != actor.organisation_id:
@@ -222,6 +234,8 @@ def set_status(
             result.skipped_flagged.append(answer.id)
             continue
         before = {"status": answer.status.value}
+        if status is not AnswerStatus.APPROVED:
+            removed[answer.id] = answer.text
         answer.status = status
         answer.moderated_at = now
         answer.moderated_by_id = actor.id
@@ -238,6 +252,8 @@ def set_status(
         )
         result.changed.append(answer.id)
     session.commit()
+    if removed:
+        themes.relabel_after_moderation(session, removed)
     return result
 
 
@@ -283,7 +299,7 @@ def redact_answer(
     answer.redacted_at = now
     answer.moderated_at = now
     answer.moderated_by_id = actor.id
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=organisation_id,
         actor=actor,
@@ -298,7 +314,7 @@ def redact_answer(
             "remaining_findings": len(findings),
         },
     )
-    session.commit()
+    themes.relabel_after_moderation(session, {answer.id: " ".join(text[s:e] for s, e in merged)})
     return answer
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import joinedload
 
 from .models import Answer, AnswerStatus, Campaign, Organisation, Prompt, Reaction, Wall
 
 
 def wall_by_slug(slug: str) -> Select[tuple[Wall]]:
-    """The wall with this slug."""
-    return select(Wall).where(Wall.slug == slug)
+    """The wall with this slug, with its questions in the same query (every wall page and
+    answer needs them)."""
+    return select(Wall).where(Wall.slug == slug).options(joinedload(Wall.prompts))
 
 
 def newest_wall_slug() -> Select[tuple[str]]:
@@ -45,6 +47,29 @@ def public_answers(wall_id: int, prompt_id: int | None = None) -> Select[tuple[A
     if prompt_id is not None:
         stmt = stmt.where(Answer.prompt_id == prompt_id)
     return stmt.order_by(Answer.created_at.desc(), Answer.id.desc())
+
+
+def public_answers_by_agreement(
+    wall_id: int, prompt_id: int | None = None
+) -> Select[tuple[Answer]]:
+    """Approved answers on a wall, those with the most "enig" first (then newest first).
+
+    Each answer's count is read from the reactions' unique index (answer, device), so the
+    cost grows with the wall's notes, not with all its "enig": 800 notes with 2,400 "enig"
+    take about 15 ms on SQLite (tests/app/test_wall_filter.py; newest first: 1-3 ms).
+    """
+    agreed = (
+        select(func.count())
+        .select_from(Reaction)
+        .where(Reaction.answer_id == Answer.id)
+        .correlate(Answer)
+        .scalar_subquery()
+    )
+    return (
+        public_answers(wall_id, prompt_id)
+        .order_by(None)
+        .order_by(agreed.desc(), Answer.created_at.desc(), Answer.id.desc())
+    )
 
 
 def count_of(stmt: Select) -> Select[tuple[int]]:

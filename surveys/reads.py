@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from . import queries
-from .models import Answer, AnswerStatus, Campaign, Reaction, Wall, WallReply
-from .operations import WallSnapshot
+from .models import Answer, AnswerStatus, Campaign, FeedbackReply, Reaction, Wall, WallReply
 from .replies import visible_replies
+
+#: How a wall's notes are ordered: newest first, or most "enig" first.
+NotesOrder = Literal["newest", "agreed"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,8 @@ class Note:
     text: str
     created_at: datetime
     agree_count: int
+    #: The page language it was written on (None: not known, e.g. a paper answer).
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,20 @@ def wall_notes(
     limit: int,
     offset: int = 0,
     prompt_id: int | None = None,
+    order: NotesOrder = "newest",
 ) -> NotesPage:
-    """Approved answers of a wall with their "enig" counts, newest first."""
+    """Approved answers of a wall (of one question) with their "enig" counts, newest first
+    or, with ``order="agreed"``, those with the most "enig" first."""
     stmt = queries.public_answers(wall_id, prompt_id)
     total = session.scalar(queries.count_of(stmt)) or 0
+    if order == "agreed":
+        stmt = queries.public_answers_by_agreement(wall_id, prompt_id)
     answers: list[Answer] = list(session.scalars(stmt.limit(limit).offset(offset)))
     counts = dict(session.execute(queries.reaction_counts([a.id for a in answers])).tuples().all())
-    notes = [Note(a.id, a.prompt_id, a.text, a.created_at, counts.get(a.id, 0)) for a in answers]
+    notes = [
+        Note(a.id, a.prompt_id, a.text, a.created_at, counts.get(a.id, 0), a.language)
+        for a in answers
+    ]
     return NotesPage(notes=notes, total=total, offset=offset, limit=limit)
 
 
@@ -90,10 +101,18 @@ def agree_count(session: Session, answer_id: int) -> int:
 
 
 def _wall_page_version_statement() -> Select[Any]:
-    wall_id, campaign_id = bindparam("wall_id"), bindparam("campaign_id")
+    wall_id: BindParameter[int] = bindparam("wall_id")
+    campaign_id: BindParameter[int] = bindparam("campaign_id")
     approved = (Answer.wall_id == wall_id) & (Answer.status == AnswerStatus.APPROVED)
     visible = (WallReply.wall_id == wall_id) & WallReply.is_hidden.is_(False)
     campaign = Campaign.id == campaign_id
+    # Replies under the wall's answers (surveys.feedback): written, edited or deleted.
+    feedback = (
+        select(FeedbackReply.id, FeedbackReply.updated_at)
+        .join(Answer, FeedbackReply.answer_id == Answer.id)
+        .where(Answer.wall_id == wall_id)
+        .subquery()
+    )
     return select(
         select(func.count(Answer.id)).where(approved).scalar_subquery(),
         select(func.max(Answer.id)).where(approved).scalar_subquery(),
@@ -105,6 +124,8 @@ def _wall_page_version_statement() -> Select[Any]:
         select(func.max(Reaction.id)).where(Reaction.wall_id == wall_id).scalar_subquery(),
         select(func.count(WallReply.id)).where(visible).scalar_subquery(),
         select(func.coalesce(func.sum(WallReply.id), 0)).where(visible).scalar_subquery(),
+        select(func.count(feedback.c.id)).scalar_subquery(),
+        select(func.max(feedback.c.updated_at)).scalar_subquery(),
         select(Campaign.title).where(campaign).scalar_subquery(),
         select(Campaign.retention_months).where(campaign).scalar_subquery(),
         select(Campaign.retention_action).where(campaign).scalar_subquery(),
@@ -116,13 +137,13 @@ def _wall_page_version_statement() -> Select[Any]:
 _WALL_PAGE_VERSION = _wall_page_version_statement()
 
 
-def wall_page_version(session: Session, wall: Wall | WallSnapshot) -> tuple[object, ...]:
+def wall_page_version(session: Session, wall: Wall) -> tuple[object, ...]:
     """What a rendered wall page depends on beyond the loaded wall, in one statement.
 
     Changes whenever a note is approved, hidden, redacted or deleted, a device agrees, a
-    reply is added or hidden, or the campaign's title, retention or publication changes. A
-    page cache keyed by this (plus the wall's own fields) never serves a page older than the
-    data.
+    reply is added or hidden, a reply under a note is written, edited or deleted, or the
+    campaign's title, retention or publication changes. A page cache keyed by this (plus the
+    wall's own fields) never serves a page older than the data.
     """
     row = session.execute(
         _WALL_PAGE_VERSION, {"wall_id": wall.id, "campaign_id": wall.campaign_id}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -21,10 +23,11 @@ def visible_replies(wall_id: int) -> Select[tuple[WallReply]]:
     )
 
 
-def post_reply(session: Session, wall: Wall, author: StaffUser | None, text: str) -> WallReply:
-    """Publish a staff reply on a wall."""
+def clean_reply_text(text: str | None, *, required: bool = True) -> str:
+    """A reply's text, normalised; :class:`InvalidInput` when empty (if ``required``) or
+    too long."""
     cleaned = normalise_answer(text or "")
-    if not cleaned:
+    if not cleaned and required:
         raise InvalidInput(N_("Write the reply before publishing it."), code="empty_text")
     if len(cleaned) > MAX_REPLY_LENGTH:
         raise InvalidInput(
@@ -32,13 +35,42 @@ def post_reply(session: Session, wall: Wall, author: StaffUser | None, text: str
             code="text_too_long",
             max=MAX_REPLY_LENGTH,
         )
-    reply = WallReply(wall_id=wall.id, author_id=author.id if author else None, text=cleaned)
+    return cleaned
+
+
+def clean_reply_translations(
+    translations: Mapping[str, str] | None, languages: Sequence[str], own: str
+) -> dict[str, str]:
+    """A reply's texts in the wall's other languages (empty ones left out)."""
+    cleaned = {
+        lang: clean_reply_text(text, required=False)
+        for lang, text in (translations or {}).items()
+        if lang in languages and lang != own
+    }
+    return {lang: text for lang, text in cleaned.items() if text}
+
+
+def post_reply(
+    session: Session,
+    wall: Wall,
+    author: StaffUser | None,
+    text: str,
+    translations: Mapping[str, str] | None = None,
+) -> WallReply:
+    """Publish a staff reply on a wall (``translations``: in its other languages); flushed,
+    the caller commits (:func:`surveys.campaigns.add_reply`, with its audit entry)."""
+    cleaned = clean_reply_text(text)
+    reply = WallReply(
+        wall_id=wall.id,
+        author_id=author.id if author else None,
+        text=cleaned,
+        translations=clean_reply_translations(translations, wall.languages, wall.language),
+    )
     session.add(reply)
-    session.commit()
+    session.flush()
     return reply
 
 
-def hide_reply(session: Session, reply: WallReply) -> None:
-    """Take a reply off the wall (kept for the audit trail)."""
+def hide_reply(reply: WallReply) -> None:
+    """Take a reply off the wall (kept for the audit trail); the caller commits."""
     reply.is_hidden = True
-    session.commit()

@@ -10,11 +10,17 @@ are pooled, never shown on their own.
 
 :func:`publish_report` and :func:`unpublish_report` switch the public "Det har vi hørt"
 page on and off; it shows the run that was published (a snapshot), not whatever ran last.
+Publishing is a review (:func:`publish_review`): staff choose the public themes, each of which
+must have a name staff gave it (never only the engine's label), and confirm up to
+``PUBLIC_QUOTES`` quotes per theme; a quote is never an answer the personal-data guard flagged
+or one with a swear word (:mod:`surveys.profanity`). :func:`preview_report` builds exactly what
+the page will show from the same choices without saving anything.
 Nothing here imports Flask; the wording lives in the templates.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -49,7 +55,8 @@ from .models import (
     WallReply,
     utcnow,
 )
-from .themes import Scope, latest_run
+from .profanity import has_profanity
+from .themes import Scope, latest_run, public_label, public_terms
 
 #: Quotes per theme: at least this many when the theme has them ...
 QUOTES_MIN = 3
@@ -57,6 +64,10 @@ QUOTES_MIN = 3
 QUOTES_MAX = 5
 #: Top terms shown per theme.
 TOP_TERMS = 5
+#: Quotes per theme on the public page (staff confirm each).
+PUBLIC_QUOTES = 3
+#: Quotes offered per theme in the publishing review.
+REVIEW_OPTIONS = 12
 #: Quotes of this length read well; others are used only when nothing better is there.
 _GOOD_QUOTE = range(25, 420)
 
@@ -141,6 +152,8 @@ class ReportTheme:
     share: float
     terms: list[str]
     quotes: list[Quote]
+    #: Whether staff gave the theme its name (else the label is the engine's suggestion).
+    named: bool = True
 
 
 @dataclass(frozen=True)
@@ -151,6 +164,18 @@ class ReplyItem:
     wall_slug: str
     text: str
     day: date
+    #: The wall's language (that of ``text`` and ``wall``) and the reply in its others.
+    lang: str = "da"
+    translations: dict[str, str] = field(default_factory=dict)
+
+
+class ReportVersion(enum.StrEnum):
+    """Which themes a report shows."""
+
+    #: The published run with the names and quotes published (what citizens read).
+    PUBLISHED = "published"
+    #: The latest run with all its visible themes, not (or not in this form) published.
+    DRAFT = "draft"
 
 
 @dataclass(frozen=True)
@@ -172,6 +197,10 @@ class Report:
     breakdowns: list[Breakdown] = field(default_factory=list)
     published_at: datetime | None = None
     published_run_id: int | None = None
+    #: The organisation whose look (logo, colour) the report carries.
+    organisation_id: int | None = None
+    #: Which themes it shows: the published ones, as published, or a draft (the latest run).
+    version: ReportVersion = ReportVersion.DRAFT
 
     @property
     def has_themes(self) -> bool:
@@ -182,6 +211,64 @@ class Report:
     def max_count(self) -> int:
         """The largest theme's count (the bar chart's scale; at least 1)."""
         return max([t.count for t in self.themes] or [0]) or 1
+
+    @staticmethod
+    def label_of(theme: Theme) -> str:
+        """A theme's label as the report shows it (a breakdown's rows): through the guard."""
+        return public_label(theme.label)
+
+
+@dataclass(frozen=True)
+class PublicChoice:
+    """A theme staff chose for the public page: its name and the answer ids of its quotes.
+
+    ``name`` empty keeps the name staff gave the theme before (if any).
+    """
+
+    key: str
+    name: str = ""
+    quotes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """What the public page shows of a run: {theme key: quote ids} and names to use."""
+
+    quotes: dict[str, list[int]]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuoteOption:
+    """An approved answer of a theme offered as a quote; ``problem`` says why it cannot be."""
+
+    answer_id: int
+    text: str
+    problem: str | None  # None, "flagged" (personal data) or "profanity"
+    chosen: bool
+
+
+@dataclass(frozen=True)
+class ThemeOption:
+    """A visible theme in the publishing review."""
+
+    key: str
+    label: str
+    engine_label: str
+    named: bool  # staff gave it a name
+    count: int
+    included: bool
+    quotes: list[QuoteOption]
+    #: What the name field holds: the staff's name, else empty (or what staff just wrote).
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class PublishReview:
+    """The publishing review of a campaign's latest run (``themes`` empty without one)."""
+
+    run_id: int | None
+    themes: list[ThemeOption]
 
 
 # -- runs and publishing -------------------------------------------------------------------------
@@ -208,25 +295,182 @@ def _same_org(actor: StaffUser, campaign: Campaign) -> None:
 
 
 def _published_state(campaign: Campaign) -> dict[str, object]:
-    return {"published_at": campaign.published_at, "run": campaign.published_run_id}
+    return {
+        "published_at": campaign.published_at,
+        "run": campaign.published_run_id,
+        "themes": campaign.published_themes,
+    }
 
 
-def publish_report(session: Session, actor: StaffUser, campaign: Campaign) -> ThemeRun:
-    """Publish the "Det har vi hørt" page with the latest campaign-wide themes (audited).
+def quote_problem(answer: Answer) -> str | None:
+    """Why an approved answer cannot be a public quote: "flagged" when the personal-data guard
+    found something in it, "profanity" with a word of :mod:`surveys.profanity`; else None."""
+    if answer.pii_findings:
+        return "flagged"
+    if has_profanity(safe_text(answer)):
+        return "profanity"
+    return None
 
-    Publishing again replaces the published themes with the latest run's.
+
+def staff_named(session: Session, run: ThemeRun) -> set[str]:
+    """Keys of the run's themes that staff gave a name (their scope's curation)."""
+    row = session.scalars(
+        select(ThemeCuration).where(ThemeCuration.scope_key == run.scope_key)
+    ).first()
+    renamed = ((row.data or {}).get("renamed") or {}) if row else {}
+    return {str(key) for key in renamed} if isinstance(renamed, dict) else set()
+
+
+def publish_review(
+    session: Session, campaign: Campaign, submitted: Sequence[PublicChoice] | None = None
+) -> PublishReview:
+    """The visible themes of the latest run with their names and the quotes staff can choose.
+
+    Preselected: the ``submitted`` choices (shown again after an error), else what was
+    published last for the same run, else every named theme with the report's first
+    ``PUBLIC_QUOTES`` quotes (which never include a flagged or profane answer).
     """
-    _same_org(actor, campaign)
     run = campaign_run(session, campaign)
-    if run is None or not any(not t.hidden for t in run.themes):
+    if run is None:
+        return PublishReview(None, [])
+    named = staff_named(session, run)
+    previous = campaign.published_themes if campaign.published_run_id == run.id else None
+    _method_figures, wall_info = _method(session, campaign, MIN_GROUP_SIZE)
+    themes, _total, _unthemed = _themes(session, campaign, run, wall_info)
+    members = _members(session, run)
+    by_key = {t.key: t for t in run.themes}
+    typed = {c.key: c for c in submitted} if submitted is not None else None
+    options: list[ThemeOption] = []
+    for item in themes:
+        theme = by_key[item.key]
+        name = item.label if item.key in named else ""
+        if typed is not None:
+            choice = typed.get(item.key)
+            included = choice is not None
+            chosen = set(choice.quotes) if choice else set()
+            name = choice.name if choice and choice.name.strip() else name
+        elif previous is not None:
+            included = item.key in previous
+            chosen = set(previous.get(item.key, []))
+        else:
+            included = item.key in named
+            chosen = {q.answer_id for q in item.quotes[:PUBLIC_QUOTES]}
+        default_ids = [q.answer_id for q in item.quotes]
+        ids = list(dict.fromkeys([*chosen, *default_ids, *members.get(theme.id, [])]))
+        answers = {
+            a.id: a
+            for a in session.scalars(select(Answer).where(Answer.id.in_(ids[:REVIEW_OPTIONS])))
+        }
+        quotes = []
+        for answer_id in ids[:REVIEW_OPTIONS]:
+            answer = answers.get(answer_id)
+            if answer is None or answer.status is not AnswerStatus.APPROVED:
+                continue
+            problem = quote_problem(answer)
+            quotes.append(
+                QuoteOption(
+                    answer.id, safe_text(answer), problem, problem is None and answer.id in chosen
+                )
+            )
+        options.append(
+            ThemeOption(
+                key=item.key,
+                label=item.label,
+                engine_label=public_label(theme.auto_label or theme.label),
+                named=item.key in named,
+                count=item.count,
+                included=included,
+                quotes=quotes,
+                name=name,
+            )
+        )
+    return PublishReview(run.id, options)
+
+
+def _checked_selection(
+    session: Session, campaign: Campaign, choices: Sequence[PublicChoice]
+) -> tuple[ThemeRun, _Selection]:
+    """The latest run and what the choices make public, or :class:`InvalidInput`."""
+    from .theme_review import clean_label
+
+    run = campaign_run(session, campaign)
+    visible = {t.key: t for t in run.themes if not t.hidden} if run is not None else {}
+    if run is None or not visible:
         raise InvalidInput(
             N_("There are no themes to publish yet. Build the campaign's themes first."),
             code="no_themes",
         )
+    chosen = [c for c in choices if c.key in visible]
+    if not chosen:
+        raise InvalidInput(
+            N_("Choose at least one theme to show on the public page."), code="no_public_themes"
+        )
+    named = staff_named(session, run)
+    unnamed = [visible[c.key] for c in chosen if c.key not in named and not c.name.strip()]
+    if unnamed:
+        raise InvalidInput(
+            N_("Give these themes a name before you publish them: %(themes)s."),
+            code="unnamed_themes",
+            themes=", ".join(f'"{public_label(t.label)}"' for t in unnamed),
+        )
+    members = _members(session, run)
+    quotes: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    for choice in chosen:
+        theme = visible[choice.key]
+        if choice.name.strip():
+            labels[choice.key] = clean_label(choice.name)
+        ids = list(dict.fromkeys(choice.quotes))
+        if len(ids) > PUBLIC_QUOTES:
+            raise InvalidInput(
+                N_("Choose at most %(num)d quotes for a theme."),
+                code="too_many_quotes",
+                num=PUBLIC_QUOTES,
+            )
+        allowed = set(members.get(theme.id, []))
+        answers = session.scalars(select(Answer).where(Answer.id.in_(ids))).all()
+        if len(answers) != len(ids) or any(
+            a.id not in allowed or quote_problem(a) is not None for a in answers
+        ):
+            raise InvalidInput(
+                N_(
+                    "A quote cannot be published: it is no longer an approved answer of the "
+                    "theme, or it contains personal data or a swear word."
+                ),
+                code="quote_not_allowed",
+            )
+        quotes[choice.key] = ids
+    return run, _Selection(quotes, labels)
+
+
+def preview_report(session: Session, campaign: Campaign, choices: Sequence[PublicChoice]) -> Report:
+    """The public page as it will be once published with ``choices`` (nothing is saved)."""
+    run, selection = _checked_selection(session, campaign, choices)
+    return _build(session, campaign, run, False, MIN_GROUP_SIZE, selection)
+
+
+def publish_report(
+    session: Session, actor: StaffUser, campaign: Campaign, choices: Sequence[PublicChoice]
+) -> ThemeRun:
+    """Publish the "Det har vi hørt" page with the chosen themes and quotes (audited).
+
+    Names written in the review are given to their themes first (as in the theme explorer,
+    each audited). Publishing again replaces what was published with the latest run's.
+    """
+    from .theme_review import rename_theme
+
+    _same_org(actor, campaign)
+    run, selection = _checked_selection(session, campaign, choices)
+    by_key = {t.key: t for t in run.themes}
+    named = staff_named(session, run)
+    for key, label in selection.labels.items():
+        if key not in named or by_key[key].label != label:
+            rename_theme(session, actor, Scope(campaign.id), key, label)
     before = _published_state(campaign)
     campaign.published_at = utcnow()
     campaign.published_run_id = run.id
-    audit.record(
+    campaign.published_themes = {k: list(v) for k, v in selection.quotes.items()}
+    audit.commit_change(
         session,
         organisation_id=campaign.organisation_id,
         actor=actor,
@@ -236,7 +480,6 @@ def publish_report(session: Session, actor: StaffUser, campaign: Campaign) -> Th
         before=before,
         after=_published_state(campaign),
     )
-    session.commit()
     return run
 
 
@@ -248,7 +491,8 @@ def unpublish_report(session: Session, actor: StaffUser, campaign: Campaign) -> 
     before = _published_state(campaign)
     campaign.published_at = None
     campaign.published_run_id = None
-    audit.record(
+    campaign.published_themes = None
+    audit.commit_change(
         session,
         organisation_id=campaign.organisation_id,
         actor=actor,
@@ -258,7 +502,6 @@ def unpublish_report(session: Session, actor: StaffUser, campaign: Campaign) -> 
         before=before,
         after=_published_state(campaign),
     )
-    session.commit()
 
 
 # -- the method ------------------------------------------------------------------------------------
@@ -431,8 +674,13 @@ def _themes(
     campaign: Campaign,
     run: ThemeRun,
     wall_info: dict[int, tuple[str, str]],
+    selection: _Selection | None = None,
 ) -> tuple[list[ReportTheme], int, int]:
-    """The visible themes by size with quotes; also (total, unthemed) of the counts."""
+    """The visible themes by size with quotes; also (total, unthemed) of the counts.
+
+    Quotes are never answers the guard flagged or with a swear word. With a ``selection``
+    (the public page) only its themes are shown, with its quotes and names.
+    """
     counts = theme_counts(session, run)
     members = _members(session, run)
     pinned = _pinned(_curation(session, campaign))
@@ -445,14 +693,24 @@ def _themes(
             )
         )
     }
+    answers = {i: a for i, a in answers.items() if quote_problem(a) is None}
     lengths = {a.id: len(a.text) for a in answers.values()}
+    named = staff_named(session, run)
     used: set[int] = set()
     result: list[ReportTheme] = []
     for item in counts.themes:
         theme = item.theme
-        chosen = _choose_quotes(
-            theme, members.get(theme.id, []), pinned.get(theme.key, []), lengths, used
-        )
+        label = theme.label
+        if selection is None:
+            chosen = _choose_quotes(
+                theme, members.get(theme.id, []), pinned.get(theme.key, []), lengths, used
+            )
+        elif theme.key in selection.quotes:
+            in_theme = set(members.get(theme.id, []))
+            chosen = [(a, False) for a in selection.quotes[theme.key] if a in in_theme]
+            label = selection.labels.get(theme.key, label)
+        else:
+            continue
         quotes: list[Quote] = []
         for answer_id, is_pinned in chosen:
             answer = answers.get(answer_id)
@@ -474,31 +732,45 @@ def _themes(
             ReportTheme(
                 theme_id=theme.id,
                 key=theme.key,
-                label=theme.label,
+                label=public_label(label),
                 description=theme.description or "",
                 count=item.count,
                 share=item.share,
-                terms=list(theme.terms or [])[:TOP_TERMS],
+                terms=public_terms(theme.terms or [])[:TOP_TERMS],
                 quotes=quotes,
+                named=theme.key in named or theme.key in (selection.labels if selection else {}),
             )
         )
     return result, counts.total, counts.unthemed
 
 
+#: Who a quote is from when a professional wrote it (never "everyone", the wall's audience).
+PROFESSIONAL_KEY = "professional"
+
+
 def _audience(role: str | None, wall_audience: str) -> str:
+    if role == "professional":
+        return PROFESSIONAL_KEY
     return audience_of(role, wall_audience) if wall_audience else ""
 
 
 def _replies(session: Session, campaign: Campaign) -> list[ReplyItem]:
     rows = session.execute(
-        select(WallReply, Wall.title, Wall.slug)
+        select(WallReply, Wall.title, Wall.slug, Wall.language)
         .join(Wall, WallReply.wall_id == Wall.id)
         .where(Wall.campaign_id == campaign.id, WallReply.is_hidden.is_(False))
         .order_by(WallReply.created_at.desc(), WallReply.id.desc())
     ).all()
     return [
-        ReplyItem(wall=title, wall_slug=slug, text=reply.text, day=reply.created_at.date())
-        for reply, title, slug in rows
+        ReplyItem(
+            wall=title,
+            wall_slug=slug,
+            text=reply.text,
+            day=reply.created_at.date(),
+            lang=language,
+            translations=dict(reply.translations or {}),
+        )
+        for reply, title, slug, language in rows
     ]
 
 
@@ -520,15 +792,48 @@ def build_report(
     session: Session,
     campaign: Campaign,
     *,
+    draft: bool = False,
     with_breakdowns: bool = True,
     min_group_size: int = MIN_GROUP_SIZE,
 ) -> Report:
-    """Everything the campaign's report shows, with the latest campaign-wide theme run.
+    """Everything the campaign's report shows.
 
-    Without a run the report has the method and the replies but no themes.
+    A published campaign's report shows the published run, its themes named and quoted as
+    published (``ReportVersion.PUBLISHED``). Otherwise, or with ``draft``, it shows the latest
+    campaign-wide run with all its visible themes (``ReportVersion.DRAFT``). Without a run
+    the report has the method and the replies but no themes.
     """
+    if not draft and campaign.published_at is not None:
+        run = published_run(session, campaign)
+        if run is not None:
+            selection = _published_selection(session, campaign, run)
+            return _build(
+                session,
+                campaign,
+                run,
+                with_breakdowns,
+                min_group_size,
+                selection,
+                version=ReportVersion.PUBLISHED,
+            )
     run = campaign_run(session, campaign)
     return _build(session, campaign, run, with_breakdowns, min_group_size)
+
+
+def _published_selection(session: Session, campaign: Campaign, run: ThemeRun) -> _Selection:
+    """The themes and quotes published of ``run``: the staff-named themes, with the quotes
+    staff confirmed (or, published before the review step, the report's first ones)."""
+    named = staff_named(session, run)
+    if campaign.published_themes is not None:
+        chosen = {k: list(v) for k, v in campaign.published_themes.items() if k in named}
+    else:
+        report = _build(session, campaign, run, False, MIN_GROUP_SIZE)
+        chosen = {
+            t.key: [q.answer_id for q in t.quotes[:PUBLIC_QUOTES]]
+            for t in report.themes
+            if t.key in named
+        }
+    return _Selection(chosen)
 
 
 def build_public_report(session: Session, slug: str) -> Report:
@@ -541,7 +846,12 @@ def build_public_report(session: Session, slug: str) -> Report:
     if campaign is None or campaign.published_at is None:
         raise NotFound(N_("This page does not exist."), code="not_published")
     run = published_run(session, campaign)
-    return _build(session, campaign, run, False, MIN_GROUP_SIZE)
+    if run is None:
+        return _build(session, campaign, None, False, MIN_GROUP_SIZE)
+    selection = _published_selection(session, campaign, run)
+    return _build(
+        session, campaign, run, False, MIN_GROUP_SIZE, selection, version=ReportVersion.PUBLISHED
+    )
 
 
 def _build(
@@ -550,12 +860,15 @@ def _build(
     run: ThemeRun | None,
     with_breakdowns: bool,
     min_group_size: int,
+    selection: _Selection | None = None,
+    *,
+    version: ReportVersion = ReportVersion.DRAFT,
 ) -> Report:
     method, wall_info = _method(session, campaign, min_group_size)
     themes: list[ReportTheme] = []
     breakdowns: list[Breakdown] = []
     if run is not None:
-        themes, _total, unthemed = _themes(session, campaign, run, wall_info)
+        themes, _total, unthemed = _themes(session, campaign, run, wall_info, selection)
         curation = _curation(session, campaign)
         method = replace(
             method,
@@ -581,7 +894,7 @@ def _build(
         slug=campaign.slug,
         title=campaign.title,
         description=campaign.description or "",
-        organisation=campaign.organisation.name,
+        organisation=campaign.organisation.display_name or campaign.organisation.name,
         language=campaign.language or "da",
         is_demo=campaign.is_demo,
         generated_at=utcnow(),
@@ -592,4 +905,6 @@ def _build(
         breakdowns=breakdowns,
         published_at=campaign.published_at,
         published_run_id=campaign.published_run_id,
+        organisation_id=campaign.organisation_id,
+        version=version,
     )

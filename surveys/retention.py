@@ -6,21 +6,26 @@ finds in the text is redacted, and the "enig" reactions lose their device keys (
 stay). ``delete`` deletes the answers with their reactions.
 
 Both are idempotent: an anonymised answer is marked ``anonymised_at`` and skipped next
-time, a deleted one is gone. ``flask --app wsgi retention run`` is safe to run daily.
+time, a deleted one is gone. A run also deletes the background jobs that ended more than
+``keep_jobs`` ago (30 days by default) with their files (``surveys.jobs``): a report's
+workbook holds answers too. The task queue runs it every night (``app/maintenance.py``);
+``flask --app wsgi retention run`` does the same by hand and is safe to run any time.
 """
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import String, cast, delete, literal, select, update
+from sqlalchemy import String, cast, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from . import audit
-from .models import Answer, Campaign, Reaction, RetentionAction, Wall, utcnow
+from . import audit, jobs
+from .models import Answer, Campaign, Reaction, RetentionAction, ThemeRun, Wall, utcnow
 from .privacy import detect_personal_data, redact
+from .themes import relabel_run
 
 #: Actor written to the audit log for retention runs.
 RETENTION_ACTOR = "system:retention"
@@ -52,6 +57,8 @@ class RetentionReport:
     """The outcome of a retention run."""
 
     campaigns: list[CampaignRetention] = field(default_factory=list)
+    #: Old background jobs and files deleted (or, in a dry run, that would be).
+    old_jobs: jobs.JobsDeleted = field(default_factory=lambda: jobs.JobsDeleted(0, 0, 0))
 
     @property
     def anonymised(self) -> int:
@@ -94,10 +101,24 @@ def anonymise_answer(answer: Answer, now: datetime) -> None:
     answer.anonymised_at = now
 
 
+def count_due(session: Session, campaign: Campaign, now: datetime) -> int:
+    """How many of the campaign's answers its retention would treat now."""
+    if campaign.retention_months is None:
+        return 0
+    due = _due(campaign, months_before(now, campaign.retention_months)).order_by(None)
+    return session.scalar(select(func.count()).select_from(due.subquery())) or 0
+
+
 def apply_campaign(
-    session: Session, campaign: Campaign, now: datetime, *, dry_run: bool = False
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    on_batch: Callable[[int], None] | None = None,
 ) -> CampaignRetention | None:
-    """Apply one campaign's retention; None when it has no retention period."""
+    """Apply one campaign's retention; None when it has no retention period. ``on_batch``
+    hears how many answers each batch treated."""
     if campaign.retention_months is None:
         return None
     cutoff = months_before(now, campaign.retention_months)
@@ -121,7 +142,12 @@ def apply_campaign(
                 .execution_options(synchronize_session="fetch")
             )
         session.flush()
-    audit.record(
+        if on_batch is not None:
+            on_batch(len(chunk))
+    # What is gone or redacted no longer names a theme (as after a moderator's hide).
+    for run in session.scalars(select(ThemeRun).where(ThemeRun.campaign_id == campaign.id)):
+        relabel_run(session, run)
+    audit.commit_change(
         session,
         organisation_id=campaign.organisation_id,
         actor=None,
@@ -131,14 +157,20 @@ def apply_campaign(
         target_id=campaign.id,
         after={"answers": len(ids), "cutoff": cutoff, "months": campaign.retention_months},
     )
-    session.commit()
     return outcome
 
 
 def run_retention(
-    session: Session, now: datetime | None = None, *, dry_run: bool = False
+    session: Session,
+    now: datetime | None = None,
+    *,
+    dry_run: bool = False,
+    keep_jobs: timedelta = jobs.KEEP_FINISHED,
+    progress: jobs.StepProgress = jobs.no_progress,
 ) -> RetentionReport:
-    """Apply every campaign's retention period (each campaign in its own transaction)."""
+    """Apply every campaign's retention period (each campaign in its own transaction), then
+    delete the background jobs that ended more than ``keep_jobs`` ago. ``progress`` hears
+    how many of the answers due are done."""
     now = now or utcnow()
     report = RetentionReport()
     campaigns = list(
@@ -146,8 +178,19 @@ def run_retention(
             select(Campaign).where(Campaign.retention_months.is_not(None)).order_by(Campaign.id)
         )
     )
+    total = 0 if dry_run else sum(count_due(session, c, now) for c in campaigns)
+    done = 0
+    progress(0, total)
+
+    def batch_done(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(done, total)
+
     for campaign in campaigns:
-        outcome = apply_campaign(session, campaign, now, dry_run=dry_run)
+        outcome = apply_campaign(session, campaign, now, dry_run=dry_run, on_batch=batch_done)
         if outcome is not None:
             report.campaigns.append(outcome)
+    report.old_jobs = jobs.delete_finished_jobs(session, keep_jobs, now, dry_run=dry_run)
+    progress(total, total)
     return report

@@ -18,7 +18,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit, queries
+from . import audit, events, queries
+from .answers import (
+    SUBMISSION_ID_PATTERN,
+    add_once,
+    clean_answer_text,
+    clean_profile,
+    findings_json,
+    initial_status,
+)
 from .errors import N_, Conflict, InvalidInput, NotFound
 from .imports import (
     LOCAL_ZONE,
@@ -30,14 +38,6 @@ from .imports import (
     today_local,
 )
 from .models import Answer, AnswerStatus, AuditEntry, Channel, Prompt, StaffUser, Wall, utcnow
-from .operations import (
-    SUBMISSION_ID_PATTERN,
-    add_once,
-    clean_answer_text,
-    clean_profile,
-    findings_json,
-    initial_status,
-)
 from .privacy import detect_personal_data
 
 #: How long after typing a note its typist may still correct or delete it.
@@ -160,10 +160,10 @@ def transcribe(
         profile=batch.profile,
         language=wall.language,
     )
-    answer, created = add_once(session, values, commit=False)
+    answer, created = add_once(session, Answer(**values))
     if not created:
         return _replay(answer, batch, cleaned)
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=actor.organisation_id,
         actor=actor,
@@ -172,10 +172,7 @@ def transcribe(
         target_id=answer.id,
         after={"wall": wall.id, "prompt": batch.prompt.id, "status": answer.status.value},
     )
-    session.commit()
-    from .themes import assign_on_arrival  # the theme engine loads only when runs exist
-
-    assign_on_arrival(session, answer)
+    events.answer_stored.send(session, answer_id=answer.id, campaign_id=wall.campaign_id)
     return TranscribeResult(answer, created=True, duplicate=duplicate)
 
 
@@ -249,7 +246,7 @@ def correct(
     answer.pii_findings = findings_json(findings)
     if answer.status is not AnswerStatus.HIDDEN:
         answer.status = initial_status(answer.wall, findings)
-    audit.record(
+    audit.commit_change(
         session,
         organisation_id=actor.organisation_id,
         actor=actor,
@@ -258,7 +255,6 @@ def correct(
         target_id=answer.id,
         after={"length": len(cleaned), "status": answer.status.value},
     )
-    session.commit()
     return answer
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,20 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+# Background tasks run at once, in the caller (Huey's immediate mode), in every app the tests
+# start, servers in subprocesses included; tests/app/test_queue.py runs a real worker.
+os.environ["STEMMER_QUEUE_IMMEDIATE"] = "1"
+# No semantic vectors unless a test asks (the real model is slow; tests use a fake encoder).
+os.environ["STEMMER_EMBEDDINGS"] = "off"
+# The queue file of this test process, for the tests that turn immediate mode off.
+os.environ["STEMMER_QUEUE_FILE"] = os.path.join(
+    tempfile.mkdtemp(prefix="stemmer-queue-"), "queue.db"
+)
+
 from app import create_app
-from surveys import operations
 from surveys.db import make_engine, make_session_factory
 
 from .databases import TemplateDatabase
-from .factories import Clock
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +57,11 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
                 "DATABASE_URL": database_url,
                 "SECRET_KEY": "test-secret",
                 "WTF_CSRF_ENABLED": False,
+                # What the test client sends as Host; trusted with 127.0.0.1 (live servers).
+                "BASE_URL": "http://localhost",
+                # Staff log in with the password alone unless a test asks for two-factor
+                # sign-in (tests/app/test_totp.py); production requires it for admins.
+                "TOTP_REQUIRED_ROLES": [],
                 **config,
             }
         )
@@ -88,14 +103,6 @@ def session(database_url: str) -> Iterator[Session]:
     yield db_session
     db_session.close()
     engine.dispose()
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """The clock of the walls remembered per process (surveys.operations), moved by the test."""
-    fake = Clock()
-    monkeypatch.setattr(operations, "time", fake)
-    return fake
 
 
 @pytest.fixture

@@ -90,6 +90,19 @@ class TemplateDatabase:
             shutil.copyfile(self.template_file, target)
             yield f"sqlite:///{target}"
 
+    @contextmanager
+    def empty(self, tmp_path: Path) -> Iterator[str]:
+        """A new database without any tables, as on a new server; dropped afterwards."""
+        if self.admin_url:
+            name = f"stemmer_e_{uuid.uuid4().hex[:16]}"
+            self._admin(f'CREATE DATABASE "{name}"')
+            try:
+                yield self._url_for(name)
+            finally:
+                self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        else:
+            yield f"sqlite:///{tmp_path / 'empty' / 'stemmer.db'}"
+
     def close(self) -> None:
         """Remove the template."""
         if self.admin_url:

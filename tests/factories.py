@@ -29,12 +29,28 @@ from surveys.models import (
 
 _counter = itertools.count(1)
 
+#: English texts of the factory's default questions (other questions get "(en)" added).
+ENGLISH_PROMPTS = {
+    "Hvad er det gode børneliv her?": "What is a good childhood here?",
+    "Hvad mangler der?": "What is missing?",
+}
+
+
+#: Controller details every factory organisation has unless told otherwise (walls may open).
+CONTROLLER_DETAILS = {
+    "controller_address": "Rådhuset\nStore Torv 1\n3700 Rønne",
+    "controller_email": "borger@kommune.example.dk",
+    "dpo_email": "dpo@kommune.example.dk",
+}
+
 
 def make_organisation(session: Session, slug: str | None = None, **fields: Any) -> Organisation:
-    """An organisation (committed)."""
+    """An organisation (committed), with controller details unless ``fields`` say otherwise."""
     number = next(_counter)
     organisation = Organisation(
-        slug=slug or f"org-{number}", name=fields.pop("name", f"Kommune {number}"), **fields
+        slug=slug or f"org-{number}",
+        name=fields.pop("name", f"Kommune {number}"),
+        **{**CONTROLLER_DETAILS, **fields},
     )
     session.add(organisation)
     session.commit()
@@ -66,11 +82,25 @@ def make_wall(
         "profile_questions": ["role", "age_group", "area"],
         "areas": ["Rønne", "Nexø"],
     }
+    # Walls offer English (the model's default languages) only with English texts: the
+    # factory writes them unless told otherwise (english=False, or translations=...).
+    english = fields.pop("english", True)
+    if english:
+        defaults["translations"] = {"en": {"title": f"Wall {number}"}}
+        if fields.get("intro"):
+            defaults["translations"]["en"]["intro"] = f"{fields['intro']} (en)"
     defaults.update(fields)
     wall = Wall(
         campaign_id=campaign.id,
         slug=slug or f"wall-{number}",
-        prompts=[Prompt(position=i, text=t) for i, t in enumerate(prompts)],
+        prompts=[
+            Prompt(
+                position=i,
+                text=t,
+                translations={"en": ENGLISH_PROMPTS.get(t, f"{t} (en)")} if english else {},
+            )
+            for i, t in enumerate(prompts)
+        ],
         **defaults,
     )
     session.add(wall)
@@ -144,20 +174,9 @@ def make_staff(
     return user
 
 
-class Clock:
-    """A monotonic clock the test moves by hand (the ``clock`` fixture)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def monotonic(self) -> float:
-        """The time the test has set."""
-        return self.now
-
-
 def submit(session: Session, wall: Any, **overrides: Any) -> Any:
     """Submit an answer to the wall's first question through the real service."""
-    from surveys import operations
+    from surveys import answers
 
     fields: dict[str, Any] = {
         "prompt_id": wall.prompts[0].id,
@@ -165,7 +184,7 @@ def submit(session: Session, wall: Any, **overrides: Any) -> Any:
         "client_submission_id": "abcdefgh-0001",
     }
     fields.update(overrides)
-    return operations.submit_answer(session, wall, **fields)
+    return answers.submit_answer(session, wall, **fields)
 
 
 def count_answers(session: Session) -> int:
@@ -194,24 +213,13 @@ def run_in_threads(target: Callable[[], object], count: int) -> list[BaseExcepti
     return errors
 
 
-def record_statements(engine: Engine, monkeypatch: Any) -> list[str]:
-    """Every SQL statement sent from now on (white space folded): through ``engine`` (for as
-    long as it lives) and through this process's SQLite writers (:class:`surveys.db.SQLiteWriter`
-    bypasses the engine's events; until ``monkeypatch`` undoes)."""
-    from surveys.db import SQLiteWriter
-
+def record_statements(engine: Engine) -> list[str]:
+    """Every SQL statement sent through ``engine`` from now on (white space folded)."""
     seen: list[str] = []
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         seen.append(" ".join(statement.split()))
 
-    insert = SQLiteWriter.insert
-
-    def note_writer(writer: SQLiteWriter, sql: str, parameters: Any) -> int:
-        seen.append(" ".join(sql.split()))
-        return insert(writer, sql, parameters)
-
-    monkeypatch.setattr(SQLiteWriter, "insert", note_writer)
     event.listen(engine, "before_cursor_execute", note)
     return seen
 
@@ -230,3 +238,27 @@ TEST_RATE_LIMITS: dict[str, Any] = {
 def limited_app(make_app: Callable[..., Any], **config: Any) -> Any:
     """An app from the ``make_app`` fixture with :data:`TEST_RATE_LIMITS` (``config`` wins)."""
     return make_app(**{**TEST_RATE_LIMITS, **config})
+
+
+class FakeEncoder:
+    """A stand-in for the e5 encoder (``surveys.vectors.Encoder``): 384-d unit vectors made
+    from the text's words, so alike answers get alike vectors; counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.texts: list[str] = []
+
+    def __call__(self, texts: Any, *, passages: bool = False) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        self.calls += 1
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in str(text).lower().split():
+                digest = hashlib.blake2b(word.strip(".,!?").encode(), digest_size=4).digest()
+                out[row, int.from_bytes(digest, "little") % 384] += 1.0
+            out[row, 383] += 0.1  # never all zero
+        return out / np.linalg.norm(out, axis=1, keepdims=True)

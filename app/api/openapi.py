@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from surveys.answers import LATE_ANSWER_GRACE, WRITTEN_AT_CLOCK_SKEW
 from surveys.models import AGE_GROUP_CODES, ROLE_CODES
 from surveys.text import MAX_ANSWER_LENGTH
 
@@ -24,10 +25,11 @@ def _json(description: str, schema: str) -> dict[str, Any]:
     }
 
 
-#: The database cannot be reached for a moment; nothing was stored.
+#: The database cannot be reached for a moment; what was sent may or may not be stored.
 UNAVAILABLE = _error(
-    "The database is unavailable for a moment; nothing was stored. Send again after "
-    "Retry-After seconds (the same client_submission_id never stores twice)"
+    "The database is unavailable for a moment; what was sent may or may not have been "
+    "stored. Send it again after Retry-After seconds with the same client_submission_id "
+    "(it is never stored twice; a retry of a stored answer gets 200 and that answer)"
 )
 
 #: Database ids: positive 32-bit integers.
@@ -99,7 +101,10 @@ def openapi_document() -> dict[str, Any]:
                     "description": (
                         "A change to the wall (closing it, its moderation, its questions) "
                         "applies to answers at once on the server where it was made and "
-                        "within a second on the others."
+                        "within a second on the others. An answer written before the wall "
+                        "closed (written_at) is accepted, held for moderation, when it "
+                        f"arrives within {LATE_ANSWER_GRACE.total_seconds() / 3600:g} hours "
+                        "after the close."
                     ),
                     "parameters": [SLUG],
                     "requestBody": {
@@ -117,7 +122,10 @@ def openapi_document() -> dict[str, Any]:
                         "403": _error("The wall has not opened yet"),
                         "404": _error("No wall with this slug"),
                         "409": _error("client_submission_id used for a different answer"),
-                        "410": _error("The wall has closed"),
+                        "410": _error(
+                            "The wall has closed (and the answer was not written before it, "
+                            "or arrived after the grace period)"
+                        ),
                         "413": _error("Body too large"),
                         "429": _error(
                             "Too many answers from this client; send again after Retry-After "
@@ -156,8 +164,23 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["id", "text", "position"],
                     "properties": {
                         "id": {"type": "integer"},
-                        "text": {"type": "string"},
+                        "text": {"type": "string", "description": "In the wall's language"},
                         "position": {"type": "integer"},
+                        "texts": {
+                            "type": "object",
+                            "description": "The question in each language the wall offers",
+                            "additionalProperties": {"type": "string"},
+                        },
+                    },
+                },
+                "WallTexts": {
+                    "type": "object",
+                    "description": "The wall's texts in one language (areas in the order of "
+                    "`areas`; where staff gave no names in this language, the wall's own)",
+                    "properties": {
+                        "title": {"type": "string"},
+                        "intro": {"type": "string"},
+                        "areas": {"type": "array", "items": {"type": "string"}},
                     },
                 },
                 "Wall": {
@@ -178,6 +201,17 @@ def openapi_document() -> dict[str, Any]:
                             "items": {"enum": ["role", "age_group", "area"]},
                         },
                         "areas": {"type": "array", "items": {"type": "string"}},
+                        "languages": {
+                            "type": "array",
+                            "items": {"type": "string"},
+                            "description": "The languages the wall is offered in (its own "
+                            "first): those in which its title, intro and questions exist",
+                        },
+                        "texts": {
+                            "type": "object",
+                            "description": "The wall's texts by language, for each offered one",
+                            "additionalProperties": {"$ref": "#/components/schemas/WallTexts"},
+                        },
                         "prompts": {
                             "type": "array",
                             "items": {"$ref": "#/components/schemas/Prompt"},
@@ -215,6 +249,18 @@ def openapi_document() -> dict[str, Any]:
                         },
                         "channel": {"enum": ["web", "event", "api"], "default": "api"},
                         "profile": {"$ref": "#/components/schemas/Profile"},
+                        "written_at": {
+                            "type": "string",
+                            "format": "date-time",
+                            "maxLength": 40,
+                            "description": (
+                                "When the answer was written on the device, ISO 8601 with a "
+                                "UTC offset (an offline client sends it later). Unparsable: "
+                                "400 invalid_written_at; more than "
+                                f"{WRITTEN_AT_CLOCK_SKEW.total_seconds() / 60:g} minutes in "
+                                "the future: ignored (the device's clock is wrong)."
+                            ),
+                        },
                     },
                 },
                 "StoredAnswer": {

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from surveys import operations
+from surveys import answers, languages
 from surveys.errors import N_, InvalidInput
 from surveys.models import Answer, Channel, Wall
 from surveys.reads import Note, wall_notes
 
 from ..config import LANGUAGES
 from ..extensions import db
+from ..ratelimits import answer_limit
 from . import bp
 from .openapi import MAX_ID, openapi_document
 
@@ -23,6 +24,15 @@ API_CHANNELS = {Channel.WEB, Channel.EVENT, Channel.API}
 
 
 def _wall_json(wall: Wall) -> dict[str, Any]:
+    offered = languages.offered_languages(wall)
+    texts = {
+        lang: {
+            "title": str(languages.wall_title(wall, lang)),
+            "intro": str(languages.wall_intro(wall, lang)),
+            "areas": [str(name) for _area, name in languages.area_names(wall, lang)],
+        }
+        for lang in offered
+    }
     return {
         "slug": wall.slug,
         "title": wall.title,
@@ -35,7 +45,17 @@ def _wall_json(wall: Wall) -> dict[str, Any]:
         "closes_at": wall.closes_at.isoformat() if wall.closes_at else None,
         "profile_questions": list(wall.profile_questions),
         "areas": list(wall.areas),
-        "prompts": [{"id": p.id, "text": p.text, "position": p.position} for p in wall.prompts],
+        "languages": offered,
+        "texts": texts,
+        "prompts": [
+            {
+                "id": p.id,
+                "text": p.text,
+                "position": p.position,
+                "texts": {lang: str(languages.prompt_text(wall, p, lang)) for lang in offered},
+            }
+            for p in wall.prompts
+        ],
     }
 
 
@@ -62,22 +82,18 @@ def _stored_json(answer: Answer) -> dict[str, Any]:
 @bp.get("/walls/<slug>")
 def get_wall(slug: str) -> ResponseReturnValue:
     """The wall and its prompts."""
-    return jsonify(_wall_json(operations.get_wall(db.session, slug)))
+    return jsonify(_wall_json(answers.get_wall_by_slug(db.session, slug)))
 
 
 @bp.post("/walls/<slug>/answers")
+@answer_limit
 def post_answer(slug: str) -> ResponseReturnValue:
     """Store an answer: 201 when new, 200 for a retry with the same client_submission_id.
 
-    The wall comes from the per-process memory of :func:`surveys.operations.remembered_wall`
-    (``WALL_CACHE_SECONDS``, default 1 s): closing a wall in another process takes effect
-    here within that time.
+    ``written_at`` (optional) lets an answer written before the wall closed in, held for
+    moderation, within :data:`surveys.answers.LATE_ANSWER_GRACE` after the close.
     """
-    wall = operations.remembered_wall(
-        db.session,
-        slug,
-        current_app.config.get("WALL_CACHE_SECONDS", operations.WALL_CACHE_SECONDS),
-    )
+    wall = answers.get_wall_by_slug(db.session, slug)
     if not request.is_json:
         raise InvalidInput(
             N_("Send the answer as JSON (Content-Type: application/json)."), code="not_json"
@@ -85,7 +101,8 @@ def post_answer(slug: str) -> ResponseReturnValue:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise InvalidInput(N_("The body must be a JSON object."), code="invalid_json")
-    unknown = set(payload) - {"prompt_id", "text", "client_submission_id", "channel", "profile"}
+    fields = {"prompt_id", "text", "client_submission_id", "channel", "profile", "written_at"}
+    unknown = set(payload) - fields
     if unknown:
         raise InvalidInput(
             N_("Unknown field: %(field)s."), code="unknown_field", field=sorted(unknown)[0][:40]
@@ -101,7 +118,7 @@ def post_answer(slug: str) -> ResponseReturnValue:
     if isinstance(prompt_id, int) and not 1 <= prompt_id <= MAX_ID:
         # Beyond what the database can hold: no such prompt (never an overflow error).
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
-    result = operations.submit_answer(
+    result = answers.submit_answer(
         db.session,
         wall,
         prompt_id=prompt_id,
@@ -110,33 +127,20 @@ def post_answer(slug: str) -> ResponseReturnValue:
         channel=channel,
         profile=payload.get("profile"),
         language=_content_language(wall),
+        written_at=payload.get("written_at"),
     )
     status = 201 if result.created else 200
     response = jsonify(_stored_json(result.answer))
     response.status_code = status
     if result.created:
-        response.headers["Location"] = _wall_location(wall.slug)
+        response.headers["Location"] = url_for(".get_wall", slug=wall.slug)
     return response
-
-
-def _wall_location(slug: str) -> str:
-    """``url_for(".get_wall", slug=slug)``, remembered per app (built once per wall)."""
-    locations: dict[tuple[str, str], str] = current_app.extensions.setdefault(
-        "stemmer.api_wall_locations", {}
-    )
-    key = (request.script_root, slug)
-    location = locations.get(key)
-    if location is None:
-        if len(locations) >= 1024:
-            locations.clear()
-        location = locations[key] = url_for(".get_wall", slug=slug)
-    return location
 
 
 @bp.get("/walls/<slug>/answers")
 def list_answers(slug: str) -> ResponseReturnValue:
     """Approved answers, newest first, ``page`` and ``per_page`` (at most 100)."""
-    wall = operations.get_wall(db.session, slug)
+    wall = answers.get_wall_by_slug(db.session, slug)
     page = _positive_int("page", 1, 100_000)
     per_page = _positive_int("per_page", 20, MAX_PER_PAGE)
     prompt_id = request.args.get("prompt_id")
@@ -161,7 +165,7 @@ def list_answers(slug: str) -> ResponseReturnValue:
     )
 
 
-def _content_language(wall: operations.WallSnapshot) -> str:
+def _content_language(wall: Wall) -> str:
     language = request.headers.get("Content-Language", "").strip().lower()[:2]
     return language if language in LANGUAGES else wall.language
 

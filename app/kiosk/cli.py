@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from surveys import answers
 from surveys import kiosk as kiosks
-from surveys import operations
 from surveys.errors import DomainError
 from surveys.kiosk import MAX_IDLE_SECONDS, MIN_IDLE_SECONDS
 from surveys.models import KioskDevice
@@ -19,9 +18,7 @@ kiosk_cli = AppGroup("kiosk", help="Kiosk tablets (shared tablets answering one 
 
 
 def _default_base_url() -> str:
-    return (
-        os.environ.get("STEMMER_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
-    )
+    return str(current_app.config["BASE_URL"])
 
 
 def kiosk_url(device: KioskDevice, base_url: str) -> str:
@@ -51,7 +48,7 @@ def _fail(error: DomainError) -> click.ClickException:
 def kiosk_add(name: str, wall_slug: str, idle_seconds: int, base_url: str | None) -> None:
     """Register a kiosk tablet for a wall and print its URL."""
     try:
-        wall = operations.get_wall(db.session, wall_slug)
+        wall = answers.get_wall_by_slug(db.session, wall_slug)
         device = kiosks.create_device(db.session, wall, name, idle_seconds=idle_seconds)
     except DomainError as error:
         raise _fail(error) from error
@@ -79,7 +76,7 @@ def kiosk_revoke(token_or_id: str) -> None:
 def kiosk_list(wall_slug: str | None, base_url: str | None) -> None:
     """List kiosk tablets with their state and URL."""
     try:
-        wall = operations.get_wall(db.session, wall_slug) if wall_slug else None
+        wall = answers.get_wall_by_slug(db.session, wall_slug) if wall_slug else None
     except DomainError as error:
         raise _fail(error) from error
     devices = kiosks.list_devices(db.session, wall)

@@ -11,21 +11,24 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import g, jsonify, redirect, render_template, request, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
 
+from surveys import answers
 from surveys import kiosk as kiosks
-from surveys import operations
 from surveys.errors import N_, DomainError, InvalidInput, NotFound, WallClosed, WallNotOpen
-from surveys.models import KioskDevice, Wall
+from surveys.models import Channel, KioskDevice, Wall
 
 from ..config import LANGUAGES
 from ..core import handle_http_error
 from ..extensions import csrf, db
+from ..participate import resubmissions
 from ..participate.forms import OVER_THE_LIMIT, AnswerForm
+from ..ratelimits import kiosk_answer_limit, kiosk_device_limit
+from ..wall_texts import use_wall_languages
 from . import bp
 
 DEVICE_HEADER = "X-Kiosk-Device"
@@ -34,8 +37,8 @@ THANKS_SECONDS = 10
 
 
 def _load(slug: str, token: str | None) -> tuple[Wall, KioskDevice]:
-    wall = operations.get_wall(db.session, slug)
-    g.wall_language = wall.language
+    wall = answers.get_wall_by_slug(db.session, slug)
+    use_wall_languages(wall)
     device = kiosks.active_device(db.session, wall, token)
     return wall, device
 
@@ -94,6 +97,8 @@ def kiosk(slug: str) -> ResponseReturnValue:
 
 @bp.post("/<slug>")
 @csrf.exempt
+@kiosk_device_limit
+@kiosk_answer_limit
 def answer(slug: str) -> ResponseReturnValue:
     """The kiosk's plain form (without JavaScript): store, then thank and start over."""
     try:
@@ -107,21 +112,28 @@ def answer(slug: str) -> ResponseReturnValue:
         form.client_submission_id.data = uuid.uuid4().hex
     if not form.validate():
         return _render(wall, device, form, 400)
-    try:
-        kiosks.submit_kiosk_answer(
-            db.session,
-            device,
-            prompt_id=form.prompt_id.data,
-            text=form.text.data,
-            client_submission_id=form.client_submission_id.data,
-            profile=form.profile(),
-            language=str(get_locale() or wall.language),
-        )
-    except (WallClosed, WallNotOpen):
-        return _render(wall, device, form, 410 if wall.has_closed() else 403)
-    except DomainError as error:
-        form.form_errors.append(_(error.message, **error.params))
-        return _render(wall, device, form, error.status)
+    answer = (wall.id, form.prompt_id.data, form.text.data, form.profile())
+    # Back, then Send: the page came with a new submission id, but it is the same answer
+    # (the session forgets it when the kiosk starts over for the next person).
+    if resubmissions.earlier_answer(*answer, device_id=device.id) is None:
+        try:
+            result = answers.submit_answer(
+                db.session,
+                wall,
+                channel=Channel.KIOSK,
+                device=device,
+                prompt_id=form.prompt_id.data,
+                text=form.text.data,
+                client_submission_id=form.client_submission_id.data,
+                profile=form.profile(),
+                language=str(get_locale() or wall.language),
+            )
+        except (WallClosed, WallNotOpen):
+            return _render(wall, device, form, 410 if wall.has_closed() else 403)
+        except DomainError as error:
+            form.form_errors.append(_(error.message, **error.params))
+            return _render(wall, device, form, error.status)
+        resubmissions.remember(*answer, result.answer.id, device_id=device.id)
     return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
 
 
@@ -138,6 +150,14 @@ def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     form = AnswerForm(wall, meta={"csrf": False})
     form.form_errors.append(str(OVER_THE_LIMIT))
     return _render(wall, device, form, 429)
+
+
+@bp.get("/<slug>/forfra")
+def start_over(slug: str) -> ResponseReturnValue:
+    """The plain form's "Start over": the next person's answers are their own, even when they
+    write the same words (see :mod:`app.participate.resubmissions`)."""
+    resubmissions.forget()
+    return redirect(url_for(".kiosk", slug=slug, device=request.args.get("device")), code=303)
 
 
 @bp.get("/<slug>/tak")
@@ -159,33 +179,42 @@ def _json_error(error: DomainError) -> ResponseReturnValue:
 
 @bp.post("/<slug>/answers")
 @csrf.exempt
+@kiosk_device_limit
+@kiosk_answer_limit
 def post_answer(slug: str) -> ResponseReturnValue:
     """JSON answers from the kiosk's script (and its offline outbox).
 
     Needs the device token in the ``X-Kiosk-Device`` header. Body: ``{prompt_id, text,
-    client_submission_id, profile}``. 201 when stored, 200 for a retry, errors as in the API.
+    client_submission_id, profile, written_at}``. 201 when stored, 200 for a retry, errors as
+    in the API. A revoked device's retries still get their stored answer, and answers it
+    wrote before it was revoked are accepted for a grace period (``written_at``; see
+    :func:`surveys.answers.submit_answer`).
     """
     try:
-        wall = operations.get_wall(db.session, slug)
-        g.wall_language = wall.language
-        device = kiosks.active_device(db.session, wall, request.headers.get(DEVICE_HEADER))
+        wall = answers.get_wall_by_slug(db.session, slug)
+        use_wall_languages(wall)
+        device = kiosks.wall_device(db.session, wall, request.headers.get(DEVICE_HEADER))
         payload = request.get_json(silent=True) if request.is_json else None
         if not isinstance(payload, dict):
             raise InvalidInput(N_("The body must be a JSON object."), code="invalid_json")
-        unknown = set(payload) - {"prompt_id", "text", "client_submission_id", "profile"}
+        fields = {"prompt_id", "text", "client_submission_id", "profile", "written_at"}
+        unknown = set(payload) - fields
         if unknown:
             raise InvalidInput(
                 N_("Unknown field: %(field)s."), code="unknown_field", field=sorted(unknown)[0][:40]
             )
         language = request.headers.get("Content-Language", "").strip().lower()[:2]
-        result = kiosks.submit_kiosk_answer(
+        result = answers.submit_answer(
             db.session,
-            device,
+            wall,
+            channel=Channel.KIOSK,
+            device=device,
             prompt_id=payload.get("prompt_id"),
             text=payload.get("text"),
             client_submission_id=payload.get("client_submission_id"),
             profile=payload.get("profile"),
             language=language if language in LANGUAGES else wall.language,
+            written_at=payload.get("written_at"),
         )
     except DomainError as error:
         return _json_error(error)

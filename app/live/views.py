@@ -12,6 +12,10 @@ threads free for the other routes); beyond it the page is told (503) to poll ins
 Once the wall's campaign has themes, the page shows a cloud of them (``surveys.live.theme_cloud``):
 in the page itself, in every ``/updates`` answer and as a ``themes`` event at the start of
 each stream and whenever it changes (looked at every ``LIVE_THEMES_SECONDS``).
+
+On a projector the page shows as many of the newest notes as fit and rotates through them
+every ``LIVE_ROTATE_SECONDS`` (live.js). A note a presenter spotlights (staff side) is shown
+large instead; the page asks ``/spotlight`` for it every few seconds.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, g, jsonify, render_template, request, url_for
+from flask import current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from surveys import operations
+from surveys import answers
 from surveys.live import (
     CloudTheme,
     LiveChanges,
@@ -36,6 +40,7 @@ from surveys.live import (
     changes_since,
     from_millis,
     latest_notes,
+    spotlight_note,
     theme_cloud,
     to_millis,
 )
@@ -43,30 +48,31 @@ from surveys.models import Prompt, Wall, utcnow
 from surveys.reads import wall_replies
 
 from ..extensions import db
+from ..public_links import public_url
+from ..wall_texts import use_wall_languages, wall_texts
 from . import bp
 from .hub import Batch, LiveHub, Subscription
 
-DEFAULTS: dict[str, Any] = {
-    "LIVE_STREAM_SECONDS": 55.0,
-    "LIVE_POLL_SECONDS": 1.0,
-    "LIVE_HEARTBEAT_SECONDS": 15.0,
-    "LIVE_MAX_STREAMS": 56,
-    "LIVE_NOTES_SHOWN": 24,
-    "LIVE_THEMES_SECONDS": 10.0,
-    "LIVE_RETRY_STREAM_SECONDS": 60.0,
-}
+#: A spotlighted note longer than this (characters) is shown in smaller type, so that it fits.
+LONG_SPOTLIGHT = 180
 
 _hub_lock = threading.Lock()
 
 
 def _setting(name: str) -> Any:
-    return current_app.config.get(name, DEFAULTS[name])
+    return current_app.config[name]
 
 
 def _load_wall(slug: str) -> Wall:
-    wall = operations.get_wall(db.session, slug)
-    g.wall_language = wall.language
+    wall = answers.get_wall_by_slug(db.session, slug)
+    use_wall_languages(wall)
     return wall
+
+
+def _prompt_texts(wall: Wall) -> dict[int, str]:
+    """The wall's questions in the page's language, by id (for the notes the script adds)."""
+    texts = wall_texts(wall)
+    return {p.id: str(texts.prompt(p)) for p in wall.prompts}
 
 
 def _prompt_filter(wall: Wall) -> Prompt | None:
@@ -160,12 +166,31 @@ def live(slug: str) -> ResponseReturnValue:
         cursor=to_millis(now),
         events_url=url_for(".events", slug=wall.slug, prompt=prompt_id),
         updates_url=url_for(".updates", slug=wall.slug, prompt=prompt_id),
-        wall_url=url_for("participate.wall", slug=wall.slug, _external=True),
+        wall_url=public_url("participate.wall", slug=wall.slug),
         replies=wall_replies(db.session, wall.id, limit=1),
         max_notes=_setting("LIVE_NOTES_SHOWN"),
         retry_stream_ms=int(float(_setting("LIVE_RETRY_STREAM_SECONDS")) * 1000),
+        rotate_ms=int(float(_setting("LIVE_ROTATE_SECONDS")) * 1000),
         cloud=cloud,
+        spotlight=spotlight_note(db.session, wall),
+        long_spotlight=LONG_SPOTLIGHT,
+        spotlight_url=url_for(".spotlight", slug=wall.slug),
     )
+
+
+@bp.get("/<slug>/spotlight")
+def spotlight(slug: str) -> ResponseReturnValue:
+    """The note a presenter put in the spotlight (``{"id": null}`` when none)."""
+    wall = _load_wall(slug)
+    note = spotlight_note(db.session, wall)
+    data = (
+        {"id": None}
+        if note is None
+        else {"id": note.id, "text": note.text, "version": note.version}
+    )
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _since() -> Any:
@@ -180,7 +205,7 @@ def updates(slug: str) -> ResponseReturnValue:
     prompt = _prompt_filter(wall)
     prompt_id = prompt.id if prompt else None
     changes = changes_since(db.session, wall.id, _since(), prompt_id=prompt_id)
-    data = _changes_json(changes, {p.id: p.text for p in wall.prompts})
+    data = _changes_json(changes, _prompt_texts(wall))
     data["themes"] = _cloud_cache().get(
         db.session, wall.campaign_id, wall.id, prompt_id, float(_setting("LIVE_THEMES_SECONDS"))
     )
@@ -311,7 +336,7 @@ def events(slug: str) -> ResponseReturnValue:
     generator = stream_changes(
         hub,
         subscription,
-        {p.id: p.text for p in wall.prompts},
+        _prompt_texts(wall),
         _since(),
         duration=float(_setting("LIVE_STREAM_SECONDS")),
         heartbeat=float(_setting("LIVE_HEARTBEAT_SECONDS")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask_babel import gettext as _
@@ -10,10 +11,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
+from surveys.answers import clean_answer_text
 from surveys.errors import InvalidInput
+from surveys.languages import area_names, prompt_text
 from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Wall
-from surveys.operations import clean_answer_text
+from surveys.profiles import AgeQuestion, age_question, age_questions_by_role
 from surveys.text import MAX_ANSWER_LENGTH
+
+from ..wall_texts import page_language
 
 #: Shown with the form again when an answer sent without JavaScript is over the rate limit.
 OVER_THE_LIMIT = _l(
@@ -35,6 +40,12 @@ AGE_GROUP_LABELS = {
     "13-17": _l("13–17 years"),
     "18-24": _l("18–24 years"),
 }
+AGE_QUESTION_LABELS = {
+    AgeQuestion.OWN: _l("Your age"),
+    AgeQuestion.CHILD: _l("Your child's age"),
+    AgeQuestion.CHILDREN_WORKED_WITH: _l("Age of the children you work with"),
+    AgeQuestion.ANY: _l("Your age, or your child's age"),
+}
 assert set(ROLE_LABELS) == set(ROLE_CODES)
 assert set(AGE_GROUP_LABELS) == set(AGE_GROUP_CODES)
 
@@ -47,7 +58,7 @@ class OptionalSelectField(SelectField):
         self.data = valuelist[0] if valuelist else ""
 
     def pre_validate(self, form: FlaskForm) -> None:
-        if self.data and self.data not in {value for value, _label in self.choices or []}:
+        if self.data and self.data not in {choice[0] for choice in self.choices or []}:
             raise ValidationError(_("Choose one of the options."))
 
 
@@ -78,17 +89,55 @@ class AnswerForm(FlaskForm):
     def __init__(self, wall: Wall, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.wall = wall
-        self.prompt_id.choices = [(p.id, p.text) for p in wall.prompts]
+        # The questions and areas in the page's language (surveys.languages): a label is a
+        # LocalText, so the page can mark one in another language with its ``lang``.
+        lang = page_language()
+        self.prompt_id.choices = [(p.id, prompt_text(wall, p, lang)) for p in wall.prompts]
         skip = ("", _l("Prefer not to say"))
         self.role.choices = [skip, *ROLE_LABELS.items()]
-        age_label = _l("Your age") if wall.audience == "young" else _l("Your child's age")
-        self.age_group.label.text = age_label
-        self.age_group.choices = [skip, *AGE_GROUP_LABELS.items()]
-        self.area.choices = [skip, *((a, a) for a in wall.areas)]
+        self.area.choices = [
+            skip,
+            *(
+                (area, str(name), {"lang": name.lang} if name.lang != lang else {})
+                for area, name in area_names(wall, lang)
+            ),
+        ]
+        # The age question follows who answers: the wall's audience, and the role once given
+        # (the server's choice; the page's script changes it as the role changes).
+        role = self.role.data if "role" in wall.profile_questions else None
+        self.age = age_question(wall.audience, role if role in ROLE_LABELS else None)
+        self.age_group.choices = [skip]
+        if self.age is not None:
+            kind, bands = self.age
+            self.age_group.label.text = AGE_QUESTION_LABELS[kind]
+            self.age_group.choices += [(b, AGE_GROUP_LABELS[b]) for b in bands]
+
+    def validate_age_group(self, field: SelectField) -> None:
+        """Refuse an age that does not fit who answers (a young person's "0–2 years")."""
+        if field.data and field.data not in dict(field.choices or []):
+            field.errors.clear()  # said instead of the select's "Choose one of the options."
+            raise ValidationError(
+                _('The age does not fit your answer to "I am": choose another age or leave it out.')
+            )
+
+    def age_questions_json(self) -> str:
+        """For the page's script (JSON): the age question's label and options per role, ""
+        before a role is chosen; a role missing from it is asked no age."""
+        questions = {
+            role: {
+                "label": str(AGE_QUESTION_LABELS[kind]),
+                "options": [[band, str(AGE_GROUP_LABELS[band])] for band in bands],
+            }
+            for role, (kind, bands) in age_questions_by_role(self.wall.audience).items()
+        }
+        return json.dumps(questions, ensure_ascii=False)
 
     def profile_fields(self) -> list[SelectField]:
-        """The optional profile questions this wall asks, in order."""
-        return [getattr(self, name) for name in self.wall.profile_questions]
+        """The optional profile questions this wall asks, in order (without the age when it
+        does not apply to the role given, e.g. someone expecting a child)."""
+        asked = self.age is not None or self.age_group.errors
+        names = self.wall.profile_questions
+        return [getattr(self, name) for name in names if name != "age_group" or asked]
 
     def profile(self) -> dict[str, str]:
         """The profile values given (skipped ones left out)."""

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from flask import abort, g, render_template
 from flask.typing import ResponseReturnValue
-from flask_babel import lazy_gettext as _l
 
+from surveys import feedback, organisations
 from surveys.errors import NotFound
-from surveys.insights import OTHER_KEY
-from surveys.models import Audience
-from surveys.report import build_public_report
+from surveys.report import PUBLIC_QUOTES, Report, build_public_report
 
 from ..extensions import db
+from ..labels import GROUP_LABELS
 from . import bp
-
-#: Who a quote is from (the same words as the staff report's).
-AUDIENCE_LABELS = {
-    Audience.PARENTS.value: _l("Parents"),
-    Audience.YOUNG.value: _l("Young people"),
-    Audience.EVERYONE.value: _l("Everyone"),
-    OTHER_KEY: _l("Other (small groups pooled)"),
-}
-
-#: Quotes per theme on the public page (the report has up to five).
-PUBLIC_QUOTES = 3
 
 
 @bp.get("/c/<slug>/hoert")
@@ -35,10 +23,18 @@ def heard(slug: str) -> ResponseReturnValue:
         report = build_public_report(db.session, slug)
     except NotFound:
         abort(404)
+    return render_heard(report)
+
+
+def render_heard(report: Report, *, preview: bool = False) -> str:
+    """The page in the campaign's language; a ``preview`` (for staff) is marked as one."""
     g.wall_language = report.language
     return render_template(
         "report/public.html",
         report=report,
-        labels={"audience": {k: str(v) for k, v in AUDIENCE_LABELS.items()}},
+        labels={"audience": {k: str(v) for k, v in GROUP_LABELS.items()}},
         quotes_shown=PUBLIC_QUOTES,
+        preview=preview,
+        theme_replies=feedback.replies_to_run_themes(db.session, report.run_id),
+        organisation=organisations.of_campaign(db.session, report.campaign_id),
     )

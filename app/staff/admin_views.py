@@ -13,7 +13,7 @@ from surveys.errors import DomainError
 from surveys.models import StaffRole, StaffUser, utcnow
 
 from ..extensions import db
-from . import bp
+from . import audit_labels, bp
 from .auth import log_in, requires, staff
 from .common import flash_error
 from .forms import EditUserForm, NewUserForm, PasswordForm
@@ -114,6 +114,7 @@ def audit_log() -> ResponseReturnValue:
     )
     return render_template(
         "staff/audit.html",
+        labels=audit_labels,
         entries=rows[:AUDIT_PER_PAGE],
         has_more=len(rows) > AUDIT_PER_PAGE,
         page=page,

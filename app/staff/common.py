@@ -12,34 +12,35 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     render_template,
     request,
     send_from_directory,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import BuildError
 
+from surveys import notifications
 from surveys.accounts import Permission
 from surveys.errors import DomainError
 from surveys.models import Wall
 
+from ..extensions import db
+from ..labels import AUDIENCE_LABELS
+from ..public_links import public_url
 from . import bp
 from .auth import can, current_staff
-from .forms import AUDIENCE_LABELS, LANGUAGE_LABELS, PROFILE_LABELS, ROLE_LABELS, to_local
+from .forms import LANGUAGE_LABELS, PROFILE_LABELS, ROLE_LABELS, to_local
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-#: The design system's compiled files (installed by ``make install`` from package.json).
-DKFDS_DIST = ROOT / "node_modules" / "dkfds" / "dist"
 DKFDS_FOLDERS = ("css", "js", "fonts", "img")
 
 
 @bp.get("/dkfds/<path:filename>")
 def dkfds(filename: str) -> ResponseReturnValue:
     """Serve Det Fælles Designsystem's CSS, JavaScript, fonts and icons from node_modules."""
-    folder = Path(current_app.config.get("DKFDS_DIST", DKFDS_DIST))
+    folder = Path(current_app.config["DKFDS_DIST"])
     if filename.split("/", 1)[0] not in DKFDS_FOLDERS or filename.endswith(".map"):
         raise NotFound()
     return send_from_directory(folder, filename, max_age=7 * 24 * 3600)
@@ -83,6 +84,18 @@ def staff_http_error(error: HTTPException) -> ResponseReturnValue:
     return _error_page(status, message)
 
 
+def waiting_answers() -> int:
+    """Answers waiting for moderation in the organisation, for the staff menu's badge: one
+    COUNT per page (kept for the request), 0 for those who do not moderate."""
+    if "waiting_answers" not in g:
+        user = current_staff()
+        count = 0
+        if user is not None and can(Permission.MODERATE):
+            count = db.session.scalar(notifications.waiting_count(user.organisation_id)) or 0
+        g.waiting_answers = count
+    return int(g.waiting_answers)
+
+
 @bp.context_processor
 def staff_context() -> dict[str, Any]:
     """Template helpers for staff pages."""
@@ -95,12 +108,28 @@ def staff_context() -> dict[str, Any]:
         "language_labels": LANGUAGE_LABELS,
         "profile_labels": PROFILE_LABELS,
         "to_local": to_local,
+        "waiting_answers": waiting_answers,
     }
+
+
+def error_text(error: DomainError) -> str:
+    """A domain error's message in the page's language. Parameters that are words of the
+    domain (``N_``) are translated too: ``field_label`` (a field's name) and lists of them (joined
+    with commas)."""
+    params: dict[str, object] = {}
+    for name, value in error.params.items():
+        if isinstance(value, list | tuple):
+            params[name] = ", ".join(_(str(item)) for item in value)
+        elif name == "field_label":
+            params[name] = _(str(value))
+        else:
+            params[name] = value
+    return _(error.message, **params)
 
 
 def flash_error(error: DomainError) -> None:
     """Show a domain error as an error message on the next page."""
-    flash(_(error.message, **error.params), "error")
+    flash(error_text(error), "error")
 
 
 def qr_svg(url: str) -> Response:
@@ -113,8 +142,9 @@ def qr_svg(url: str) -> Response:
 
 
 def kiosk_url(wall: Wall, token: str) -> str:
-    """The address a kiosk tablet opens: ``/kiosk/<slug>?device=<token>``."""
+    """The address a kiosk tablet opens: ``/kiosk/<slug>?device=<token>`` at the base URL."""
     try:
-        return url_for("kiosk.kiosk", slug=wall.slug, device=token, _external=True)
+        return public_url("kiosk.kiosk", slug=wall.slug, device=token)
     except BuildError:  # the kiosk pages are not registered (should not happen)
-        return f"{request.url_root.rstrip('/')}/kiosk/{wall.slug}?{urlencode({'device': token})}"
+        base = current_app.config["BASE_URL"]
+        return f"{base}/kiosk/{wall.slug}?{urlencode({'device': token})}"

@@ -29,6 +29,8 @@ from surveys.accounts import MIN_PASSWORD_LENGTH
 from surveys.campaigns import CampaignInput, WallInput
 from surveys.models import Audience, Moderation, RetentionAction, StaffRole
 
+from ..labels import AUDIENCE_LABELS
+
 #: Staff enter and read times in Danish local time; the database keeps UTC.
 LOCAL_ZONE = ZoneInfo("Europe/Copenhagen")
 
@@ -38,11 +40,6 @@ ROLE_LABELS = {
     StaffRole.MODERATOR.value: _l("Moderator – approves and hides answers"),
     StaffRole.ANALYST.value: _l("Analyst – themes, reports and export"),
     StaffRole.VIEWER.value: _l("Viewer – read-only (e.g. alliance partners)"),
-}
-AUDIENCE_LABELS = {
-    Audience.PARENTS.value: _l("Parents"),
-    Audience.YOUNG.value: _l("Young people"),
-    Audience.EVERYONE.value: _l("Everyone"),
 }
 MODERATION_LABELS = {
     Moderation.PRE.value: _l("Before: nothing is public before a moderator approves it"),
@@ -127,6 +124,15 @@ class CampaignForm(FlaskForm):
         choices=_choices(RETENTION_LABELS),
         default=RetentionAction.ANONYMISE.value,
     )
+    privacy_purpose = TextAreaField(
+        _l("What the answers are used for (privacy notice)"),
+        description=_l(
+            "In plain words a child understands, and the legal basis if you know it. "
+            "Shown in the privacy notice of every wall of the campaign. Empty: a general "
+            "sentence naming the campaign."
+        ),
+        validators=[Length(max=2000)],
+    )
     submit = SubmitField(_l("Save"))
 
     def data_input(self) -> CampaignInput:
@@ -137,6 +143,7 @@ class CampaignForm(FlaskForm):
             description=self.description.data or "",
             retention_months=self.retention_months.data,
             retention_action=RetentionAction(self.retention_action.data),
+            privacy_purpose=self.privacy_purpose.data or "",
         )
 
 
@@ -216,7 +223,10 @@ class WallForm(FlaskForm):
 class PromptForm(FlaskForm):
     """One question's text."""
 
-    text = StringField(_l("Question"), validators=[InputRequired(), Length(max=500)])
+    # Own ids: the wall page shows this form and the reply form, both with a field "text".
+    text = StringField(
+        _l("Question"), validators=[InputRequired(), Length(max=500)], id="new-prompt-text"
+    )
     submit = SubmitField(_l("Save"))
 
 
@@ -246,6 +256,7 @@ class ReplyForm(FlaskForm):
             "the top of the wall and on the live view."
         ),
         validators=[InputRequired(), Length(max=2000)],
+        id="reply-text",
     )
     submit = SubmitField(_l("Publish reply"))
 

@@ -6,8 +6,12 @@
   is sent in the background (nothing typed meanwhile is lost); without it the page reloads
   with the field focused. The notes typed last stay listed for correction.
 - ``/staff/walls/<id>/import``: upload CSV, XLSX or JSON Lines, see the preview (column
-  mapping, counts, errors in Danish, the first rows), then import in one transaction. The
-  uploaded file waits in ``instance/imports`` between the steps (at most a day).
+  mapping, counts, errors in Danish, the first rows; for a large file only its first
+  ``PREVIEW_ROWS`` rows are read and checked, so the page comes at once), then import: the
+  request checks the mapping, hands the file to a background job (``app.jobs``,
+  ``surveys.imports.background``) and goes to the job's page, which shows the progress and
+  then the result with every row that was not imported. The uploaded file waits in
+  ``instance/imports`` between the preview steps (at most a day); the job keeps its own copy.
 """
 
 from __future__ import annotations
@@ -39,11 +43,13 @@ from wtforms.validators import InputRequired, Length, Optional
 from surveys import campaigns, imports, transcription
 from surveys.accounts import Permission
 from surveys.errors import DomainError
-from surveys.imports import ColumnMapping, ImportOptions, ImportPlan, ImportRefused, Table
-from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Channel, Wall
+from surveys.imports import ColumnMapping, ImportOptions, ImportPlan, Table
+from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Channel, Job, Wall
 from surveys.text import MAX_ANSWER_LENGTH
 
 from ..extensions import db
+from ..jobs import start_job
+from ..labels import CHANNEL_LABELS
 from ..participate.forms import AGE_GROUP_LABELS
 from ..participate.forms import ROLE_LABELS as PARTICIPANT_ROLE_LABELS
 from . import bp
@@ -55,14 +61,9 @@ RECENT_NOTES = 10
 SHOWN_ERRORS = 100
 #: Uploaded files older than this are removed.
 UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+#: Rows of a file read and checked for the preview (the import job checks all of them).
+PREVIEW_ROWS = 200
 
-CHANNEL_LABELS = {
-    Channel.PAPER.value: _l("Paper (sticky notes, postcards)"),
-    Channel.EVENT.value: _l("Event"),
-    Channel.WEB.value: _l("Web"),
-    Channel.KIOSK.value: _l("Kiosk tablet"),
-    Channel.API.value: _l("Another system (API)"),
-}
 FIELD_LABELS = {
     "text": _l("Answer text"),
     "prompt": _l("Question (text or number of the question)"),
@@ -165,7 +166,7 @@ def _batch(wall: Wall, form: BatchForm) -> transcription.Batch | None:
         return None
 
 
-def _batch_query(batch: transcription.Batch) -> dict[str, str]:
+def _batch_query(batch: transcription.Batch) -> dict[str, Any]:
     values = {
         "prompt": str(batch.prompt.id),
         "place": batch.place or "",
@@ -402,6 +403,7 @@ def _render_preview(
             field_labels=FIELD_LABELS,
             channel_labels=CHANNEL_LABELS,
             prompts={p.id: p for p in wall.prompts},
+            preview_rows=PREVIEW_ROWS,
         ),
         status,
     )
@@ -421,7 +423,7 @@ def answers_import(wall_id: int) -> ResponseReturnValue:
         data = file.read()
         filename = file.filename or ""
         try:
-            table = imports.read_table(data, filename)
+            table = imports.read_table(data, filename, max_rows=PREVIEW_ROWS)
         except DomainError as error:
             upload_form.file.errors = [_error_text(error)]
             return render_template("staff/imports/upload.html", wall=wall, form=upload_form), 400
@@ -438,32 +440,33 @@ def answers_import(wall_id: int) -> ResponseReturnValue:
         return redirect(url_for(".answers_import", wall_id=wall.id), code=303)
     name_file = path.with_suffix(".name")
     filename = name_file.read_text("utf-8") if name_file.is_file() else ""
-    table = imports.read_table(path.read_bytes(), filename)
+    data = path.read_bytes()
+    table = imports.read_table(data, filename, max_rows=PREVIEW_ROWS)
     mapping = _mapping(table, request.form)
     options = _options(wall, request.form)
     if request.form.get("action") != "import":
         return _plan_and_render(wall, token, filename, table, mapping, options)
     try:
-        plan = imports.import_answers(db.session, wall, table, mapping, options, actor=staff())
-    except ImportRefused as refused:
-        return _render_preview(
-            wall, token, filename, table, mapping, options, refused.plan,
-            error=_error_text(refused), status=400,
-        )  # fmt: skip
+        imports.check_mapping(table, mapping, needs_wall=False)
     except DomainError as error:
         return _plan_and_render(
             wall, token, filename, table, mapping, options, error=_error_text(error)
         )
+    job = _start_import(wall, imports.ImportRequest(wall.id, filename, mapping, options), data)
     _remove_upload(path)
-    flash(
-        _(
-            "%(count)d answers were imported (%(held)d wait for moderation).",
-            count=plan.to_import,
-            held=plan.held,
-        ),
-        "success",
+    return redirect(url_for(".job_page", job_id=job.id), code=303)
+
+
+def _start_import(wall: Wall, asked: imports.ImportRequest, data: bytes) -> Job:
+    """The import job for the file (the running one when the same was asked for already)."""
+    job, _created = start_job(
+        imports.background.KIND,
+        asked.job_key(data),
+        staff(),
+        {**asked.params(), "back": url_for(".wall", wall_id=wall.id)},
+        inputs={asked.filename or "upload": data},
     )
-    return redirect(url_for(".wall", wall_id=wall.id), code=303)
+    return job
 
 
 def _plan_and_render(

@@ -14,23 +14,16 @@ from surveys.accounts import Permission
 from surveys.errors import N_, InvalidInput
 from surveys.filters import AnswerFilter
 from surveys.insights import MIN_GROUP_SIZE, OTHER_KEY, Dimension, campaign_breakdown
-from surveys.models import Audience
 
 from ..extensions import db
+from ..labels import CHANNEL_LABELS, GROUP_LABELS
 from . import bp
 from .auth import requires, staff
-from .imports_views import CHANNEL_LABELS
 
 DIMENSION_LABELS = {
     Dimension.AUDIENCE.value: _l("Audience"),
     Dimension.AREA.value: _l("Area"),
     Dimension.PERIOD.value: _l("Over time"),
-}
-GROUP_LABELS = {
-    Audience.PARENTS.value: _l("Parents"),
-    Audience.YOUNG.value: _l("Young people"),
-    Audience.EVERYONE.value: _l("Everyone"),
-    OTHER_KEY: _l("Other (small groups pooled)"),
 }
 #: Query-string keys the page keeps when a tab or the form changes one of them.
 SCOPE_ARGS = ("wall", "prompt")

@@ -15,6 +15,7 @@ from surveys.accounts import Permission
 from surveys.errors import DomainError
 from surveys.models import AnswerStatus, Campaign, Prompt, Wall
 from surveys.moderation import QueueFilter
+from surveys.search import clean_search
 
 from ..extensions import db
 from . import bp
@@ -35,6 +36,7 @@ class QueueView:
     status: str
     flagged: bool
     page: int
+    search: str | None = None
 
     def params(self, **changes: Any) -> dict[str, Any]:
         """Query parameters for a link to this view (with ``changes``)."""
@@ -44,6 +46,7 @@ class QueueView:
             "prompt": self.prompt.id if self.prompt else None,
             "status": self.status,
             "flagged": "1" if self.flagged else None,
+            "search": self.search,
             "side": self.page if self.page > 1 else None,
         }
         values.update(changes)
@@ -57,6 +60,7 @@ class QueueView:
             prompt_id=self.prompt.id if self.prompt else None,
             status=None if self.status == "all" else AnswerStatus(self.status),
             flagged_only=self.flagged,
+            search=self.search,
         )
 
 
@@ -92,13 +96,16 @@ def parse_view(source: Any) -> QueueView:
     if status not in STATUS_CHOICES:
         status = "pending"
     page = max(1, min(_int(source, "side") or 1, 10_000))
-    return QueueView(campaign, wall, prompt, status, source.get("flagged") == "1", page)
+    flagged = source.get("flagged") == "1"
+    search = clean_search(source.get("search"))
+    return QueueView(campaign, wall, prompt, status, flagged, page, search)
 
 
 @bp.get("/moderation")
 @requires(Permission.MODERATE)
 def moderation_queue() -> ResponseReturnValue:
-    """Answers to moderate, filtered by campaign, wall, prompt, status and guard flag."""
+    """Answers to moderate, filtered by campaign, wall, prompt, status, guard flag and words
+    in the text."""
     user = staff()
     view = parse_view(request.args)
     where = view.queue_filter()
@@ -180,12 +187,19 @@ def moderation_bulk() -> ResponseReturnValue:
     answers = moderation.get_answers(db.session, user.organisation_id, ids)
     result = moderation.set_status(db.session, user, answers, status, approve_flagged=False)
     if result.changed:
-        flash(
-            ngettext(
-                "%(num)d answer was changed.", "%(num)d answers were changed.", len(result.changed)
+        count = len(result.changed)
+        done = {
+            AnswerStatus.APPROVED: ngettext(
+                "%(num)d answer was approved.", "%(num)d answers were approved.", count
             ),
-            "success",
-        )
+            AnswerStatus.HIDDEN: ngettext(
+                "%(num)d answer was hidden.", "%(num)d answers were hidden.", count
+            ),
+            AnswerStatus.PENDING: ngettext(
+                "%(num)d answer is waiting again.", "%(num)d answers are waiting again.", count
+            ),
+        }
+        flash(done[status], "success")
     if result.skipped_flagged:
         flash(
             ngettext(

@@ -20,6 +20,7 @@ from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
+from surveys import feedback, jobs
 from surveys import theme_review as review
 from surveys.accounts import Permission
 from surveys.errors import DomainError
@@ -28,15 +29,16 @@ from surveys.models import AnswerStatus, Campaign, Prompt, Wall, theme_scope_key
 from surveys.themes import Scope
 
 from ..extensions import db
+from ..jobs import start_job
+from ..labels import CHANNEL_LABELS
 from . import bp
 from .auth import can, requires, staff
 from .common import flash_error
-from .imports_views import CHANNEL_LABELS
 
 PER_PAGE = 50
 MAX_PAGE = 10_000
 #: Query arguments of the filters (``AnswerFilter.to_args``).
-FILTER_ARGS = ("audience", "area", "channel", "prompt_id", "since", "until")
+FILTER_ARGS = ("audience", "area", "channel", "prompt_id", "since", "until", "search")
 
 
 def _int_arg(value: str | None) -> int | None:
@@ -152,12 +154,19 @@ def _scopes(view: ThemeView) -> list[dict[str, Any]]:
     return items
 
 
+def theme_job_key(scope: Scope) -> str:
+    """The key of a scope's theme job: one run of a scope at a time, with a codebook or not."""
+    return f"themes:{scope.key}"
+
+
 @bp.get("/campaigns/<int:campaign_id>/themes")
 @requires(Permission.VIEW)
 def theme_explorer(campaign_id: int) -> ResponseReturnValue:
-    """The latest run's themes of a scope, with counts, quotes and new answers."""
+    """The latest run's themes of a scope, with counts, quotes and new answers, and a link
+    to the build under way (if any)."""
     view = parse_view(campaign_id, request.args)
     explorer = review.explore(db.session, view.scope, view.answer_filter, view.statuses)
+    building = jobs.active_job(db.session, view.campaign.organisation_id, theme_job_key(view.scope))
     return render_template(
         "staff/themes/explorer.html",
         view=view,
@@ -167,6 +176,9 @@ def theme_explorer(campaign_id: int) -> ResponseReturnValue:
         channel_labels=CHANNEL_LABELS,
         breakdown_url=_breakdown_url(view),
         min_answers=review.MIN_ANSWERS,
+        building=building,
+        steps=review.curation_steps(db.session, view.campaign.organisation_id, view.scope),
+        theme_counts=range(review.MIN_THEMES, review.MAX_THEMES + 1),
     )
 
 
@@ -184,10 +196,15 @@ def theme_detail(campaign_id: int, key: str) -> ResponseReturnValue:
         page=view.page,
         per_page=PER_PAGE,
     )
+    steps = review.curation_steps(db.session, view.campaign.organisation_id, view.scope)
+    latest = next((s for s in steps if s.can_undo), None)
     return render_template(
         "staff/themes/theme.html",
         view=view,
         page=page,
+        undoable=latest if latest is not None and key in latest.keys else None,
+        theme_published=feedback.is_published_theme(db.session, view.campaign, view.scope, key),
+        theme_feedback=feedback.theme_reply(db.session, view.scope, key),
         choices=_filter_choices(view),
         channel_labels=CHANNEL_LABELS,
         max_pinned=review.MAX_PINNED,
@@ -240,22 +257,32 @@ def _curate(campaign_id: int, key: str | None, change: Callable[[ThemeView], str
 @bp.post("/campaigns/<int:campaign_id>/themes/run")
 @requires(Permission.CURATE_THEMES)
 def theme_run(campaign_id: int) -> ResponseReturnValue:
-    """Run the theme engine for the scope now; curation is kept."""
-
-    def run(view: ThemeView) -> str:
-        done = review.run_themes(db.session, staff(), view.scope)
-        return _(
-            "The themes were updated: %(themes)d themes from %(answers)d answers. "
-            "Your changes were kept.",
-            themes=sum(1 for t in done.themes if not t.hidden),
-            answers=done.n_answers,
-        )
-
-    view = _curate(campaign_id, None, run)
-    return redirect(
-        url_for(".theme_explorer", campaign_id=view.campaign.id, **view.params(side=None)),
-        code=303,
+    """Run the theme engine for the scope in the background (curation is kept) and show its
+    progress; asked for twice while it runs, the same job is shown."""
+    view = parse_view(campaign_id, request.form)
+    explorer = url_for(".theme_explorer", campaign_id=view.campaign.id, **view.params(side=None))
+    try:
+        n_themes = review.theme_count(request.form.get("n_themes"))
+        review.ensure_enough_answers(db.session, view.scope)
+    except DomainError as error:
+        flash_error(error)
+        return redirect(explorer, code=303)
+    scope = view.scope
+    job, _created = start_job(
+        "themes",
+        theme_job_key(scope),
+        staff(),
+        {
+            "scope": {
+                "campaign_id": scope.campaign_id,
+                "wall_id": scope.wall_id,
+                "prompt_id": scope.prompt_id,
+            },
+            "n_themes": n_themes,
+            "back": explorer,
+        },
     )
+    return redirect(url_for(".job_page", job_id=job.id), code=303)
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/<key>/rename")
@@ -374,6 +401,27 @@ def theme_answers(campaign_id: int, key: str) -> ResponseReturnValue:
         )
 
     return _back(_curate(campaign_id, key, move_split_or_exclude), key)
+
+
+@bp.post("/campaigns/<int:campaign_id>/themes/undo")
+@requires(Permission.CURATE_THEMES)
+def theme_undo(campaign_id: int) -> ResponseReturnValue:
+    """Undo the latest merge or split ("Fortryd"): the themes as they were before it."""
+
+    def undo(view: ThemeView) -> str:
+        step_id = _int_arg(request.form.get("step"))
+        if step_id is None:
+            abort(400)
+        step, _theme = review.undo_step(db.session, staff(), view.scope, step_id)
+        if step.action == "theme.merge":
+            return _("The merge was undone: %(labels)s.", labels=", ".join(step.labels))
+        return _("The split was undone: %(labels)s.", labels=", ".join(step.labels))
+
+    view = _curate(campaign_id, None, undo)
+    return redirect(
+        url_for(".theme_explorer", campaign_id=view.campaign.id, **view.params(), _anchor="steps"),
+        code=303,
+    )
 
 
 @bp.post("/campaigns/<int:campaign_id>/themes/include")

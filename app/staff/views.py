@@ -14,9 +14,11 @@ from surveys.models import Answer, AnswerStatus, KioskDevice, Wall, utcnow
 from surveys.replies import visible_replies
 
 from ..extensions import db
+from ..public_links import public_url
+from ..ratelimits import login_limit
 from . import bp
-from .auth import current_staff, log_in, log_out, requires, safe_next, staff
-from .common import flash_error, kiosk_url, qr_svg
+from .auth import current_staff, log_out, login_client_key, requires, safe_next, staff
+from .common import error_text, flash_error, kiosk_url, qr_svg
 from .forms import (
     CampaignForm,
     DeleteCampaignForm,
@@ -27,6 +29,8 @@ from .forms import (
     WallForm,
     to_local,
 )
+from .oidc_views import end_session_redirect
+from .twofactor_views import after_password
 
 RECENT_ANSWERS = 30
 
@@ -35,22 +39,26 @@ RECENT_ANSWERS = 30
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login() -> ResponseReturnValue:
-    """E-mail and password; failed attempts are counted and lock the account for a while."""
+    """E-mail and password; failed attempts hold back the client (not the account) for a while."""
     if current_staff() is not None:
         return redirect(url_for(".dashboard"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(db.session, form.email.data or "", form.password.data)
+            user = accounts.authenticate(
+                db.session,
+                form.email.data or "",
+                form.password.data or "",
+                client=login_client_key(),
+            )
         except LoginFailed as error:
             form.form_errors.append(_(error.message, **error.params))
             status = 401
-        else:
-            log_in(user)
-            target = safe_next(request.args.get("next")) or url_for(".dashboard")
-            return redirect(target, code=303)
+        else:  # signed in, or on to the second step (two-factor sign-in)
+            return after_password(user, safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("staff/login.html", form=form), status
@@ -63,7 +71,7 @@ def logout() -> ResponseReturnValue:
     accounts.record_logout(db.session, staff())
     log_out()
     flash(_("You are logged out."), "success")
-    return redirect(url_for(".login"), code=303)
+    return end_session_redirect() or redirect(url_for(".login"), code=303)
 
 
 # -- dashboard and campaigns --------------------------------------------------------------------
@@ -166,7 +174,7 @@ def wall_new(campaign_id: int) -> ResponseReturnValue:
             wall = campaigns.create_wall(db.session, staff(), item, form.data_input(), prompts)
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(_(error.message, **error.params))
+            form.form_errors.append(error_text(error))
         else:
             flash(_("The wall was created."), "success")
             return redirect(url_for(".wall", wall_id=wall.id), code=303)
@@ -206,7 +214,7 @@ def wall(wall_id: int) -> ResponseReturnValue:
         prompt_form=PromptForm(formdata=None),
         device_form=DeviceForm(formdata=None),
         reply_form=ReplyForm(formdata=None),
-        public_url=url_for("participate.wall", slug=item.slug, _external=True),
+        public_url=public_url("participate.wall", slug=item.slug),
         now=utcnow(),
     )
 
@@ -216,7 +224,7 @@ def wall(wall_id: int) -> ResponseReturnValue:
 def wall_qr(wall_id: int) -> ResponseReturnValue:
     """A QR code of the wall's public address (for posters and slides)."""
     item = _load_wall(wall_id)
-    return qr_svg(url_for("participate.wall", slug=item.slug, _external=True))
+    return qr_svg(public_url("participate.wall", slug=item.slug))
 
 
 @bp.route("/walls/<int:wall_id>/edit", methods=["GET", "POST"])
@@ -238,7 +246,7 @@ def wall_edit(wall_id: int) -> ResponseReturnValue:
             campaigns.update_wall(db.session, staff(), item, form.data_input())
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(_(error.message, **error.params))
+            form.form_errors.append(error_text(error))
         else:
             flash(_("The wall was saved."), "success")
             return redirect(url_for(".wall", wall_id=item.id), code=303)
@@ -390,7 +398,8 @@ def reply_add(wall_id: int) -> ResponseReturnValue:
     """Publish a staff reply at the top of the wall."""
     item = _load_wall(wall_id)
     try:
-        campaigns.add_reply(db.session, staff(), item, request.form.get("text", ""))
+        translations = {lang: request.form.get(f"text-{lang}", "") for lang in item.languages}
+        campaigns.add_reply(db.session, staff(), item, request.form.get("text", ""), translations)
     except DomainError as error:
         db.session.rollback()
         flash_error(error)

@@ -15,7 +15,7 @@ compare medians of many repetitions, and compare variants inside one process:
 
     .venv/bin/python bench/load/inprocess.py                      # N = 3000 per route
     .venv/bin/python bench/load/inprocess.py -n 5000 --rounds 10
-    .venv/bin/python bench/load/inprocess.py --variant nocache:WALL_CACHE_SECONDS=0
+    .venv/bin/python bench/load/inprocess.py --variant nocache:WALL_PAGE_CACHE=False
     .venv/bin/python bench/load/inprocess.py --profile c [--sort tottime] [--top 40]
 
 ``--variant NAME:KEY=VALUE[,KEY=VALUE]`` adds an app with those config overrides (values are

@@ -13,7 +13,10 @@ and prints requests/s, p50/p99 latency, errors, the ratios (b)/(a) and (c)/(a), 
 every answer confirmed to wrk is in the database exactly once (and how many more rows exist:
 requests still in flight when wrk stopped). ``--live`` also opens 200 live-wall viewers
 (server-sent events, falling back to polling as live.js does) and measures (a) and (b)
-while they are connected.
+while they are connected. ``--themes`` gives the campaign a theme run first (as the demo
+campaign has) and starts a task-queue worker beside gunicorn, as ``make run`` does: every
+answer of (c) is then put under the themes by the worker, and the run reports how long the
+worker took to place them all after wrk stopped.
 
 Run from the repository root (installs Debian's wrk when missing; PostgreSQL comes from
 scripts/pg-test-server):
@@ -98,6 +101,11 @@ class Result:
     duplicated: int = 0
     refused: dict[str, int] = field(default_factory=dict)  # "503 database_unavailable": n
     live: dict[str, Any] = field(default_factory=dict)
+    #: --themes: answers not yet under themes when wrk stopped, seconds to place them all
+    #: (and how many were still left after 10 minutes).
+    backlog: int | None = None
+    drain_seconds: float = 0.0
+    left_unplaced: int = 0
 
     def ratio(self, key: str) -> float:
         """Throughput of run ``key`` relative to the minimal route."""
@@ -193,6 +201,46 @@ def prepare_database(url: str) -> int:
     return prompt_id
 
 
+def build_theme_run(url: str) -> None:
+    """A theme run over the benchmark campaign (its 300 notes), as the demo campaign has."""
+    from surveys.db import make_engine, make_session_factory
+    from surveys.models import Campaign
+    from surveys.themes import Scope, build_themes
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        campaign = session.query(Campaign).filter_by(slug="bench").one()
+        build_themes(session, Scope(campaign.id))
+    engine.dispose()
+
+
+def start_worker(url: str, log: Path) -> subprocess.Popen[bytes]:
+    """A task-queue worker (``flask --app wsgi worker``), as ``make run`` starts one."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "FLASK_APP": "wsgi"}
+    with open(log, "wb") as output:
+        return subprocess.Popen(
+            [str(BIN / "flask"), "--app", "wsgi", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def unplaced(url: str) -> int:
+    """Answers not yet put under the themes by the worker."""
+    from sqlalchemy import func, select
+
+    from surveys.db import make_engine
+    from surveys.models import Answer
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        count = connection.scalar(select(func.count()).where(Answer.themes_placed_at.is_(None)))
+    engine.dispose()
+    return int(count or 0)
+
+
 def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     """gunicorn with the project's config, as ``make run`` starts it."""
     env = {
@@ -215,7 +263,7 @@ def start_gunicorn(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # four workers warming up on a busy shared machine
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
@@ -333,6 +381,24 @@ def start_postgres(workdir: Path) -> str:
     return admin.rsplit("/", 1)[0] + "/stemmer_load"
 
 
+def start_redis(workdir: Path) -> str:
+    """A throwaway Redis server on loopback (scripts/redis-test-server); its URL."""
+    return subprocess.run(
+        [str(ROOT / "scripts" / "redis-test-server"), "start", str(workdir / "redis")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+def stop_redis(workdir: Path) -> None:
+    """Stop the throwaway Redis server."""
+    subprocess.run(
+        [str(ROOT / "scripts" / "redis-test-server"), "stop", str(workdir / "redis")],
+        check=False,
+    )
+
+
 def stop_postgres(workdir: Path) -> None:
     """Stop the throwaway server."""
     env = {**os.environ, "PGTEST_PORT": str(PG_PORT)}
@@ -347,9 +413,19 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
     """Run (a), (b), (c) (and the live-view runs) against one database."""
     url = f"sqlite:///{workdir / 'load.db'}" if database == "sqlite" else start_postgres(workdir)
     result = Result(database)
-    server = None
+    server = worker = None
+    redis = args.redis == "on" or (args.redis == "auto" and database == "postgresql")
     try:
+        if redis:
+            # The scale-out layout (README "Drift"): queue and rate-limit counters in Redis.
+            redis_url = start_redis(workdir)
+            os.environ["REDIS_URL"] = redis_url
+            os.environ["RATELIMIT_STORAGE_URI"] = redis_url
         prompt_id = prepare_database(url)
+        if args.themes:
+            build_theme_run(url)
+            os.environ["STEMMER_QUEUE_FILE"] = str(workdir / "queue.db")
+            worker = start_worker(url, workdir / f"worker-{database}.log")
         port = free_port()
         server = start_gunicorn(url, port, workdir / f"gunicorn-{database}.log")
         base = f"http://127.0.0.1:{port}"
@@ -406,6 +482,14 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
         result.stored = sum(stored.values())
         result.missing = sum(1 for submission in set(confirmed) if submission not in stored)
         result.duplicated = sum(1 for count in stored.values() if count > 1)
+        if args.themes:
+            # The worker's backlog when wrk stopped, and how long it took to place it all.
+            result.backlog = unplaced(url)
+            started = time.monotonic()
+            while unplaced(url) and time.monotonic() - started < 600:
+                time.sleep(0.5)
+            result.drain_seconds = time.monotonic() - started
+            result.left_unplaced = unplaced(url)
         if args.live:
             from live import live_viewers  # bench/load/live.py
 
@@ -427,8 +511,14 @@ def bench(database: str, binary: str, args: argparse.Namespace, workdir: Path) -
     finally:
         if server is not None:
             stop(server)
+        if worker is not None:
+            stop(worker)
         if database == "postgresql":
             stop_postgres(workdir)
+        if redis:
+            stop_redis(workdir)
+            os.environ.pop("REDIS_URL", None)
+            os.environ.pop("RATELIMIT_STORAGE_URI", None)
     return result
 
 
@@ -437,7 +527,8 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     lines = [
         f"wrk -t{args.threads} -c{args.connections}, {args.duration} s per route in "
         f"{args.rounds} rounds of (a), (b), (c), gunicorn "
-        f"gunicorn.conf.py ({os.cpu_count()} cores), {NOTES} approved notes on the wall.",
+        f"gunicorn.conf.py ({os.cpu_count()} cores), {NOTES} approved notes on the wall; "
+        f"Redis for the queue and rate limits: {args.redis} (auto: with PostgreSQL).",
         "",
         "| database | run | req/s | p50 ms | p99 ms | max ms | errors | ratio to (a) |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -464,6 +555,16 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
             + (f"; refused: {result.refused}" if result.refused else "")
             + " |"
         )
+    for result in results:
+        if result.backlog is not None:
+            lines += [
+                "",
+                f"Themes ({result.database}): a theme run on the campaign and one worker; "
+                f"{result.backlog:,} answers of (c) not yet under their themes when wrk "
+                f"stopped, all placed {result.drain_seconds:.0f} s later"
+                + (f" ({result.left_unplaced} still not)" if result.left_unplaced else "")
+                + ".",
+            ]
     for result in results:
         if result.live:
             lines += [
@@ -511,6 +612,16 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--live", action="store_true", help="also measure with live viewers")
+    parser.add_argument(
+        "--themes", action="store_true", help="a theme run on the campaign and a queue worker"
+    )
+    parser.add_argument(
+        "--redis",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="task queue and rate-limit counters in a Redis server started for the run "
+        "(auto: with PostgreSQL, the scale-out layout; SQLite keeps its embedded defaults)",
+    )
     parser.add_argument("--viewers", type=int, default=200)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument(

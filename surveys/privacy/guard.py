@@ -1,17 +1,40 @@
-"""The personal-data guard: find CPR numbers, phone numbers, e-mail and street addresses and first
-names in a citizen's answer, and redact chosen spans."""
+"""The personal-data guard: find CPR and ID numbers, e-mail addresses, social media handles, phone
+numbers, licence plates, street addresses, a class at a named school and first names in a
+citizen's answer, and redact chosen spans."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from surveys.privacy.identifiers import (
+    find_handles,
+    find_id_numbers,
+    find_plates,
+    find_school_classes,
+)
 from surveys.privacy.names import find_names
-from surveys.privacy.patterns import find_addresses, find_cpr, find_emails, find_phones
+from surveys.privacy.patterns import (
+    find_addresses,
+    find_cpr,
+    find_emails,
+    find_phones,
+    fold_fullwidth,
+)
 
 #: The kinds of personal data the guard reports, most specific first. When two findings
 #: overlap, the one of the earlier kind wins ("Jens Baggesens Vej 12" is an address, not a name).
-KINDS: tuple[str, ...] = ("cpr", "email", "phone", "address", "name")
+KINDS: tuple[str, ...] = (
+    "cpr",
+    "id_number",
+    "email",
+    "handle",
+    "phone",
+    "plate",
+    "address",
+    "class",
+    "name",
+)
 _PRIORITY = {kind: rank for rank, kind in enumerate(KINDS)}
 
 DEFAULT_PLACEHOLDER = "[fjernet]"
@@ -35,11 +58,16 @@ def detect_personal_data(text: str) -> list[Finding]:
     """
     if not text:
         return []
+    folded = fold_fullwidth(text)  # "１２０３０７－１２３４" is a CPR number too
     raw = [
-        *find_cpr(text),
-        *find_emails(text),
-        *find_phones(text),
-        *find_addresses(text),
+        *find_cpr(folded),
+        *find_id_numbers(folded),
+        *find_emails(folded),
+        *find_handles(folded),
+        *find_phones(folded),
+        *find_plates(folded),
+        *find_addresses(folded),
+        *find_school_classes(folded),
         *find_names(text),
     ]
     # Most specific kind first, then the longer span, then the earlier one.

@@ -25,19 +25,11 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+from surveys.privacy.words import Span, word_list, word_set
+
 if TYPE_CHECKING:
     from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc, Token
-
-Span = tuple[str, int, int]
-
-
-def _split(words: str) -> list[str]:
-    return words.split()
-
-
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 _DATA = "surveys.privacy.data"
@@ -98,7 +90,7 @@ def tokenizer() -> Tokenizer:
 # Context cues
 # --------------------------------------------------------------------------------------------
 
-_KIN = _split(
+_KIN = word_list(
     "søn datter dreng pige barn bror lillebror storebror søster lillesøster storesøster mand "
     "kone kæreste hustru ægtefælle veninde ven kammerat klassekammerat mor far mormor farmor "
     "morfar farfar bedstemor bedstefar oldemor oldefar onkel moster faster tante nabo kollega "
@@ -106,7 +98,7 @@ _KIN = _split(
     "niece fætter kusine barnebarn tvilling tvillingebror tvillingesøster makker bonusbarn "
     "bonussøn bonusdatter bonusmor bonusfar elev"
 )
-_ROLES = _split(
+_ROLES = word_list(
     "pædagog lærer klasselærer kontaktlærer leder skoleleder afdelingsleder inspektør "
     "sundhedsplejerske psykolog sagsbehandler rådgiver træner chauffør buschauffør dagplejer "
     "dagplejemor vikar kontaktperson støttepædagog klubmedarbejder medarbejder pedel sekretær "
@@ -133,44 +125,45 @@ _PRE_CUES = frozenset(
     | {"kontakt", "kontakte", "kontaktes", "spørg"}
 )
 # Cues strong enough to take a capitalised word that is not on the name lists as a name.
-_NOT_NAMING = _wordset("ven vens mand mands mor far leder")
+_NOT_NAMING = word_set("ven vens mand mands mor far leder")
 _NAMING_CUES = (_inflections(_KIN) | _inflections(_ROLES) | {"fru", "hr", "frk"}) - _NOT_NAMING
+_KIN_AND_ROLES = _inflections(_KIN) | _inflections(_ROLES)
 _PERSON_SUBJECTS = (
     _inflections(_KIN) | _inflections(_ROLES) | {"jeg", "han", "hun", "du", "vi", "de", "i"}
 )
 _SKIP_BEFORE = frozenset({",", ":", "(", "-", "–", "—", '"', "'", "“", "”", "»", "«"})
 _OPENERS = frozenset({"(", "[", '"', "'", "“", "”", "»", "«", "„"})
 _SENTENCE_END = frozenset({".", "!", "?", ":", ";", "…", "...", "•", "*", "#", "—", "–", "-"})
-_ABBREVIATIONS = _wordset(
+_ABBREVIATIONS = word_set(
     "kl. ca. bl.a. dvs. fx. f.eks. pr. nr. st. hr. fru. frk. ang. evt. inkl. ift. mht. mv. "
     "osv. jf. tlf. d. s. vedr. min. max. gl. ll. skt. dr. mr. ms. mrs."
 )
 _NUMBER = re.compile(r"[0-9]+(?:[.,][0-9]+)?\.?$")
 _CLASS = re.compile(r"(?:[0-9]{1,2}\.?[a-zæøå]|[0-9]{1,2}\.)$", re.I)
 _MONTHS = frozenset({"april", "august", "maj", "jan", "juni", "juli", "marts"})
-_MONTH_BEFORE = _wordset(
+_MONTH_BEFORE = word_set(
     "i fra til siden inden før efter medio primo ultimo sidst først midt hele start slut "
     "starten slutningen d. den"
 )
 # Words before a name that make it part of a place or holiday ("Sankt Hans", "San Francisco").
-_SAINT = _wordset(
+_SAINT = word_set(
     "sankt skt skt. st. sct. jomfru san santa santo são sao fort lake mount cape port los las "
     "el la de"
 )
 # Words after a name that make it an institution, place or event ("Emil Skolen", "Victoria Falls").
-_INSTITUTION_AFTER = _wordset(
+_INSTITUTION_AFTER = word_set(
     "skole skolen skoles kirke kirken hallen hal centret center festival festivalen vej gade "
     "allé plads torv park parken skov skoven falls island bay hospital university college "
     "national street avenue road river city county airport stadium centre show lines"
 )
-_FUNCTION_WORDS = _wordset(
+_FUNCTION_WORDS = word_set(
     "og eller men for at som der det den de en et i på til fra med af om under over efter før "
     "hos ved mod uden mellem gennem bag blandt siden hun han jeg du vi I man hende ham dem os "
     "mig dig sig er var har havde kan skal vil må bliver blev ikke også så nu her der da når "
     "hvis fordi selv alle nogle mange min mit mine din dit dine vores jeres deres sin sit sine "
     "hans hendes ny nye god gode stor store lille gammel"
 )
-_PERSON_VERBS = _wordset(
+_PERSON_VERBS = word_set(
     "elsker hader græder savner tør leger drømmer glæder fylder synes siger fortæller "
     "spørger hedder"
 )
@@ -300,6 +293,11 @@ class _Context:
             return before is not None and before.text.lower() in {"jeg", "mig"}
         return False
 
+    def kin_after(self, i: int) -> bool:
+        """A kin or role noun right after the token ("noahs mor", "emmas lærer")."""
+        nxt = self.next_tokens(i, 1)
+        return bool(nxt) and nxt[0].text.lower() in _KIN_AND_ROLES
+
     def post_cue(self, i: int) -> bool:
         """Words after the token that describe a person ("på 4 år", "fra 8.b", "er syg")."""
         nxt = [t.text.lower() for t in self.next_tokens(i, 4)]
@@ -426,7 +424,7 @@ def find_names(text: str) -> Iterator[Span]:
                 and ctx.naming_cue(tok.i)
             ):
                 continue
-        elif not _is_name(tok, key, casing, ctx, lex):
+        elif not _is_name(tok, key, casing, ctx, lex, possessive=base != word):
             continue
         end = _extend_surname(tok, ctx, lex)
         if end is None:
@@ -435,7 +433,9 @@ def find_names(text: str) -> Iterator[Span]:
         yield "name", tok.idx + offset, end
 
 
-def _is_name(tok: Token, key: str, casing: str, ctx: _Context, lex: NameLexicon) -> bool:
+def _is_name(
+    tok: Token, key: str, casing: str, ctx: _Context, lex: NameLexicon, *, possessive: bool
+) -> bool:
     ambiguous = key in lex.ambiguous
     prev = ctx.prev(tok.i)
     prev_word = prev.text.lower() if prev is not None and not prev.is_space else ""
@@ -451,7 +451,12 @@ def _is_name(tok: Token, key: str, casing: str, ctx: _Context, lex: NameLexicon)
     if casing in ("lower", "upper"):
         if ctx.pre_cue(tok.i):
             return True
-        return not ambiguous and (ctx.weak_pre_cue(tok.i) or ctx.post_cue(tok.i))
+        if ambiguous:
+            return False
+        # "ham mads", "mads på 7 år", "noahs mor" (a name in the genitive before kin or a role)
+        return (
+            ctx.weak_pre_cue(tok.i) or ctx.post_cue(tok.i) or (possessive and ctx.kin_after(tok.i))
+        )
     return False
 
 

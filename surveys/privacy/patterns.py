@@ -12,15 +12,21 @@ import calendar
 import re
 from collections.abc import Iterator
 
-Span = tuple[str, int, int]
+from surveys.privacy.identifiers import ID_CUE
+from surveys.privacy.words import Span, word_list, word_set
+
+#: Fullwidth forms (U+FF01-U+FF5E, typed with East Asian keyboards: "１２０３０７－１２３４",
+#: "navn＠gmail.com") and the ideographic space, as their ASCII characters: one code point for
+#: one, so offsets found in the folded text are offsets in the text.
+_FULLWIDTH = str.maketrans({chr(0xFF01 + i): chr(0x21 + i) for i in range(94)} | {"\u3000": " "})
 
 
-def _split(words: str) -> list[str]:
-    return words.split()
+_FULLWIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
+def fold_fullwidth(text: str) -> str:
+    """``text`` with fullwidth digits, letters and signs as ASCII (same length and offsets)."""
+    return text.translate(_FULLWIDTH) if _FULLWIDTH_CHAR.search(text) else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -28,11 +34,19 @@ def _wordset(words: str) -> frozenset[str]:
 # --------------------------------------------------------------------------------------------
 
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
-_CPR = re.compile(
-    rf"(?<![\w+])(?P<dd>[0-9]{{2}})(?P<mm>[0-9]{{2}})(?P<yy>[0-9]{{2}})"
-    rf"(?:[ \u00a0]?[{_DASHES}][ \u00a0]?|[ \u00a0])?"
-    rf"(?P<serial>[0-9]{{4}})(?![0-9]|[.,][0-9])"
-)
+_DASH = rf"[ \u00a0]?[{_DASHES}][ \u00a0]?"  # "-", " - ", "–"
+#: The ways people write a CPR number. Each pattern's digits are checked as a date afterwards.
+_CPR_PATTERNS = {
+    # 120388-1234, 1203881234, 120388 1234, 120388.1234
+    "compact": rf"[0-9]{{6}}(?:{_DASH}|[ \u00a0.])?[0-9]{{4}}",
+    # 12.03.88-1234, 12/03/88 - 1234, 12-03-88-1234, 24 06 09-3381, 11 04 16 12 34: the date
+    # written with one separator twice, then the serial (after a dash, a space or that separator)
+    "dated": rf"[0-9]{{2}}(?P<sep>[./\- \u00a0])[0-9]{{2}}(?P=sep)[0-9]{{2}}"
+    rf"(?:{_DASH}|[ \u00a0]|(?P=sep))[0-9]{{2}}(?P=sep)?[0-9]{{2}}",
+    # 1 2 0 3 8 8 - 1 2 3 4: one digit at a time
+    "spaced": rf"[0-9](?:[ \u00a0][0-9]){{5}}(?:{_DASH}|[ \u00a0])[0-9](?:[ \u00a0][0-9]){{3}}",
+}
+_CPR = re.compile(rf"(?<![\w+])(?:{'|'.join(_CPR_PATTERNS.values())})(?![0-9]|[.,{_DASHES}][0-9])")
 _CPR_CUE = re.compile(r"\b(?:cpr|personn)\w*\.?(?:\W+\w+){0,3}?\W*$", re.I)
 
 
@@ -52,14 +66,17 @@ def _valid_cpr_date(day: int, month: int, year: int) -> bool:
 
 
 def find_cpr(text: str) -> Iterator[Span]:
-    """CPR numbers ``DDMMYY-SSSS`` (hyphen, dash or space optional); no modulus-11 check.
+    """CPR numbers ``DDMMYY-SSSS`` as in ``_CPR_PATTERNS``; no modulus-11 check.
 
     The date part must be valid (replacement numbers with day + 60 included); after an explicit
     cue such as "cpr" or "personnummer" any ten digits in CPR shape are flagged.
     """
     for m in _CPR.finditer(text):
-        day, month, year = int(m["dd"]), int(m["mm"]), int(m["yy"])
+        digits = re.sub("[^0-9]", "", m.group())
+        day, month, year = int(digits[:2]), int(digits[2:4]), int(digits[4:6])
         cue = _CPR_CUE.search(text, max(0, m.start() - 30), m.start()) is not None
+        if not cue and ID_CUE.search(text, max(0, m.start() - 40), m.start()):
+            continue  # "kundenummer 1102938475": that number (see identifiers.find_id_numbers)
         if cue or _valid_cpr_date(day, month, year):
             yield "cpr", m.start(), m.end()
 
@@ -150,19 +167,50 @@ _EMAIL = re.compile(
     r"(?<![\w.%+\-])[\w.%+\-]*\w@(?:[\w\-]+\.)+[^\W\d_]{2,24}(?![\w\-]|\.\w)", re.UNICODE
 )
 _TLDS = r"(?:dk|com|net|org|nu|se|no|de|eu|info|io|me|biz|online|co\.uk|uk|fo|gl)"
-_DOT_WORD = r"(?:\s*[\[({<]\s*(?:dot|punktum|prik)\s*[\])}>]\s*|\s+(?:dot|punktum|prik)\s+)"
-_AT_WORD = r"(?:\s*[\[({<]\s*(?:at|snabel-?a)\s*[\])}>]\s*|\s+(?:at|snabel-?a)\s+)"
+_DOT_WORD = r"(?:dot|punktum|prik)"
+#: How people hide the "@" of an e-mail address. Only the bare word "at" is also an everyday
+#: Danish word ("at" = "to"/"that"); see ``find_emails``.
+_AT_FORMS = {
+    # "(at)", "[at]", "{at}", "<at>", "(a)", "(@)", "(snabel-a)"
+    "bracketed_at": r"\s*[\[({<]\s*(?:at|a|@|snabel[- ]?a)\s*[\])}>]\s*",
+    # "freja @ gmail", "rikke.s@ gmail", "trine @gmail": an "@" with a space beside it
+    "spaced_at": r"\s+@\s*|@\s+",
+    # "snabel-a", "snabel a": the Danish name of "@"
+    "snabel_a": r"\s+snabel[- ]?a\s+",
+    # "navn at gmail dot com"
+    "word_at": r"\s+at\s+",
+}
+#: How people hide the dots of the domain.
+_DOT_FORMS = {
+    "dot": r"\.",
+    # "[dot]", "(punktum)", "<prik>", "[.]"
+    "bracketed_dot": rf"\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*",
+    # " dot ", " punktum ", " prik "
+    "word_dot": rf"\s+{_DOT_WORD}\s+",
+    # "gmail . com", "jubii. dk": a dot with a space beside it
+    "spaced_dot": r"\s+\.\s*|\.\s+",
+}
+_ANY_DOT = "|".join(_DOT_FORMS.values())
 _MAIL_PROVIDERS = (
     r"(?:gmail|hotmail|outlook|live|yahoo|icloud|me|mail|jubii|ofir|webspeed|stofanet"
     r"|youmail|protonmail|proton|msn|aol|tdcadsl|post\.tele|mail\.tele|km|kommune)"
 )
-# "navn [at] domæne [dot] dk", "navn at gmail dot com", "navn(at)domæne.dk", ...
+# "freja@gmail", "mads@hotmail": a well-known provider without its top-level domain
+_EMAIL_NO_TLD = re.compile(
+    rf"(?<![\w.%+\-])[\w.%+\-]*\w@{_MAIL_PROVIDERS}\b(?![.\-]\w)", re.I | re.UNICODE
+)
+# "navn [at] domæne [dot] dk", "navn at gmail dot com", "navn(a)domæne.dk", "peter punktum
+# nielsen at gmail punktum com", "anne @ outlook . dk", ...
 _EMAIL_OBFUSCATED = re.compile(
-    rf"(?<![\w.])(?P<local>[\w.+\-]*\w)"
-    rf"(?:(?P<bracket_at>\s*[\[({{<]\s*(?:at|snabel-?a)\s*[\])}}>]\s*)|{_AT_WORD})"
-    rf"(?P<domain>[\w\-]+(?:(?:{_DOT_WORD}|\.)[\w\-]+)*?)(?P<last>{_DOT_WORD}|\.){_TLDS}\b",
+    rf"(?<![\w.])(?P<local>[\w.+\-]*\w(?:\s+{_DOT_WORD}\s+[\w.+\-]*\w)*)"
+    rf"(?:{'|'.join(f'(?P<{name}>{form})' for name, form in _AT_FORMS.items())})"
+    rf"(?P<domain>[\w\-]+(?:(?:{_ANY_DOT})[\w\-]+)*?)(?P<last>{_ANY_DOT}){_TLDS}\b",
     re.I | re.UNICODE,
 )
+
+
+#: Words before a spaced "@" that are not the local part of an address.
+_NOT_LOCAL_PARTS = word_set("er på til i og at mail mailen adresse adressen e-mail email via")
 
 
 #: What every match of ``_EMAIL_OBFUSCATED`` ends in: its last dot (or dot word) and its
@@ -172,19 +220,21 @@ _OBFUSCATED_TAIL = re.compile(rf"(?:\.|dot|punktum|prik)[\s\])}}>]*{_TLDS}\b", r
 
 
 def find_emails(text: str) -> Iterator[Span]:
-    """E-mail addresses, including common obfuscations ("navn [at] mail [dot] dk")."""
-    if "@" in text:  # in every match of _EMAIL
+    """E-mail addresses, including the obfuscations in ``_AT_FORMS`` and ``_DOT_FORMS``."""
+    if "@" in text:  # in every match of _EMAIL and _EMAIL_NO_TLD
         for m in _EMAIL.finditer(text):
+            yield "email", m.start(), m.end()
+        for m in _EMAIL_NO_TLD.finditer(text):
             yield "email", m.start(), m.end()
     if not _OBFUSCATED_TAIL.search(text):
         return
     for m in _EMAIL_OBFUSCATED.finditer(text):
-        if "@" in m.group(0):
-            continue
-        obfuscated_dot = m["last"].strip() != "."
-        # The bare word "at" is an everyday Danish word ("at" = "to"/"that"): require a bracketed
-        # "at", an obfuscated "dot", or a well-known mail provider as the domain.
-        if m["bracket_at"] or obfuscated_dot or re.fullmatch(_MAIL_PROVIDERS, m["domain"], re.I):
+        if m["spaced_at"] and m["local"].lower() in _NOT_LOCAL_PARTS:
+            continue  # "min mail er @gmail.com": no address, only its domain
+        obfuscated_dot = m["last"] != "."
+        # The bare word "at" is an everyday Danish word ("at" = "to"/"that"): after it require
+        # an obfuscated last dot or a well-known mail provider as the domain.
+        if not m["word_at"] or obfuscated_dot or re.fullmatch(_MAIL_PROVIDERS, m["domain"], re.I):
             yield "email", m.start(), m.end()
 
 
@@ -192,7 +242,7 @@ def find_emails(text: str) -> Iterator[Span]:
 # Street addresses
 # --------------------------------------------------------------------------------------------
 
-_STREET_SUFFIXES = _split(
+_STREET_SUFFIXES = word_list(
     "vej vejen gade gaden allé alle stræde strædet plads pladsen torv torvet vænge vænget "
     "park parken have haven høj højen bakke bakken bakkevej sti stien boulevard boulevarden "
     "toft toften tofte engen marken mosen vang vangen lund lunden kaj kajen gyde gyden "
@@ -256,7 +306,7 @@ _ADDRESS_CUE = re.compile(
     re.I,
 )
 # Bare generic words that are street suffixes but, capitalised at a sentence start, are nouns.
-_GENERIC = _wordset(
+_GENERIC = word_set(
     "vej vejen gade gaden plads pladsen park parken have haven sti stien bakke bakken skov "
     "skoven strand stranden bro broen dal dalen hus huse lund lunden ager torv torvet kaj kajen "
     "legeplads legepladsen parkeringsplads parkeringspladsen boldbane cykelsti cykelstien "

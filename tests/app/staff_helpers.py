@@ -6,11 +6,16 @@ from dataclasses import dataclass
 
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from surveys.models import (
     Answer,
     AnswerStatus,
     Campaign,
+    CodebookTheme,
+    Job,
+    JobFile,
+    JobStatus,
     KioskDevice,
     Organisation,
     StaffUser,
@@ -28,6 +33,17 @@ from tests.factories import (
     make_staff,
     make_wall,
 )
+
+
+def report_file(client: FlaskClient, campaign_id: int, fmt: str) -> TestResponse:
+    """Ask for the report's PDF or the answers' workbook (a job, which the tests run at once)
+    and download the file from the job; the refusal when asking is refused."""
+    asked = client.post(f"/staff/campaigns/{campaign_id}/report.{fmt}")
+    if asked.status_code != 303:
+        return asked
+    location = asked.headers["Location"]
+    assert location.startswith("/staff/jobs/"), location
+    return client.get(f"{location}/file")
 
 
 def login(client: FlaskClient, user: StaffUser, password: str = STAFF_PASSWORD) -> None:
@@ -49,6 +65,8 @@ class OrgWorld:
     reply: WallReply
     admin: StaffUser
     other_user: StaffUser
+    job: Job
+    codebook_theme: CodebookTheme
 
 
 def make_world(session: Session, slug: str) -> OrgWorld:
@@ -70,6 +88,32 @@ def make_world(session: Session, slug: str) -> OrgWorld:
     _add_theme_run(session, wall, answer)
     admin = make_staff(session, organisation, "admin", email=f"admin@{slug}.dk")
     other_user = make_staff(session, organisation, "viewer", email=f"viewer@{slug}.dk")
+    job = Job(
+        kind="report",
+        key=f"report:{wall.campaign_id}:pdf:run-0",
+        status=JobStatus.DONE,
+        organisation_id=organisation.id,
+        requested_by_id=admin.id,
+        params={"campaign_id": wall.campaign_id, "format": "pdf"},
+        result={"file": f"{slug}-rapport.pdf", "size": 8, "format": "pdf"},
+    )
+    session.add(job)
+    session.flush()
+    session.add(
+        JobFile(
+            job_id=job.id,
+            role="output",
+            name=f"{slug}-rapport.pdf",
+            content_type="application/pdf",
+            size=8,
+            data=b"%PDF-1.7",
+        )
+    )
+    codebook_theme = CodebookTheme(
+        campaign_id=wall.campaign_id, name="Legepladser", keywords=["legeplads"]
+    )
+    session.add(codebook_theme)
+    session.commit()
     return OrgWorld(
         organisation=organisation,
         campaign=wall.campaign,
@@ -80,6 +124,8 @@ def make_world(session: Session, slug: str) -> OrgWorld:
         reply=reply,
         admin=admin,
         other_user=other_user,
+        job=job,
+        codebook_theme=codebook_theme,
     )
 
 

@@ -6,13 +6,16 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import answers_cli
 from surveys import export
-from surveys.models import Answer, Campaign, Channel, Moderation
+from surveys.models import Answer, AuditEntry, Campaign, Channel, Job, JobStatus, Moderation
 from tests.factories import make_answer, make_organisation, make_wall
+from tests.surveys import hostile_files
 
 DATA = Path(__file__).parent.parent / "surveys" / "data" / "imports"
 
@@ -182,3 +185,71 @@ def test_import_campaign_from_an_export(
     campaign = session.scalars(select(Campaign).where(Campaign.slug == "boernelivet-2024")).one()
     count = select(func.count()).select_from(Answer).where(Answer.wall_id == campaign.walls[0].id)
     assert session.scalar(count) == 3
+
+
+def test_hostile_files_are_refused_in_danish(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    wall = make_wall(session)
+    bomb = tmp_path / "svar.xlsx"
+    bomb.write_bytes(hostile_files.zip_bomb())
+    result = runner.invoke(args=["answers", "import", str(bomb), "--wall", wall.slug])
+    assert result.exit_code == 1
+    assert "XLSX-filen ville fylde mere end 100 MB, når den pakkes ud" in result.output
+
+    huge = tmp_path / "svar.csv"
+    huge.write_bytes(b"Svar\n" + b"a" * (30 * 1024 * 1024))
+    result = runner.invoke(args=["answers", "import", str(huge), "--wall", wall.slug])
+    assert result.exit_code == 1
+    assert "Filen er for stor" in result.output
+    assert stored(session) == []
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal shows it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_and_quiet_elsewhere(
+    runner: FlaskCliRunner, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wall = make_wall(session, "legepladser", prompts=("Hvad savner du?",))
+    first, second = tmp_path / "svar.csv", tmp_path / "flere.csv"
+    first.write_text("Svar\n" + "".join(f"Svar nummer {i}\n" for i in range(600)))
+    second.write_text("Svar\n" + "".join(f"Andet svar nummer {i}\n" for i in range(600)))
+    quiet = runner.invoke(args=["answers", "import", str(first), "--wall", wall.slug])
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stderr == "" and "Importeres: 600" in quiet.stdout  # not a terminal: no bar
+
+    terminal = _Terminal()
+    monkeypatch.setattr(answers_cli, "_progress_stream", lambda: terminal)
+    shown = runner.invoke(args=["answers", "import", str(second), "--wall", wall.slug])
+    assert shown.exit_code == 0, shown.output
+    bar = terminal.getvalue()
+    assert "Tjekker rækkerne" in bar and "100%" in bar and "Importeres: 600" in shown.stdout
+    assert len(stored(session)) == 1200
+    assert "--background" in runner.invoke(args=["answers", "import", "--help"]).output
+
+
+def test_import_in_the_background(runner: FlaskCliRunner, session: Session, tmp_path: Path) -> None:
+    wall = make_wall(session, "baggrund", prompts=("Hvad savner du?",))
+    path = tmp_path / "svar.csv"
+    path.write_text("Svar\nFlere bænke\nMere lys 💡\n")
+    args = ["answers", "import", str(path), "--wall", wall.slug, "--background"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    (job,) = session.scalars(select(Job))
+    assert f"Importen kører i baggrunden som job {job.id}" in result.output
+    assert f"/staff/jobs/{job.id}" in result.output
+    # The tests' queue runs the job at once.
+    assert job.status is JobStatus.DONE and job.requested_by_id is None
+    assert [a.text for a in stored(session)] == ["Flere bænke", "Mere lys 💡"]
+    audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "answers.import")).one()
+    assert audit.actor_email == "cli"
+    campaign_slug = wall.campaign.slug
+    refused = runner.invoke(
+        args=["answers", "import", str(path), "--campaign", campaign_slug, "--background"]
+    )
+    assert refused.exit_code == 2 and "--background" in refused.output

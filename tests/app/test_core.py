@@ -57,13 +57,21 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     assert (tmp_path / "secret_key").exists()
 
 
-def test_sqlite_runs_in_wal_mode_with_busy_timeout(app: Flask) -> None:
-    engine = app.extensions["stemmer.db"].engine
+def test_sqlite_runs_in_wal_mode_with_busy_timeout(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_app().extensions["stemmer.db"].engine
     if engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 3000
+    assert engine.pool.timeout() == 3.0  # waiting for a pooled connection is bounded too
+    monkeypatch.setenv("DATABASE_LOCK_TIMEOUT", "1.5")
+    engine = make_app().extensions["stemmer.db"].engine
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1500
+    assert engine.pool.timeout() == 1.5
 
 
 def test_accessibility_statement_and_front_page(client: FlaskClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -11,11 +12,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveys.models import Answer, AnswerStatus, Channel, Moderation
+from surveys.models import Answer, AnswerStatus, Channel, Job, JobStatus, Moderation
 from tests.app.staff_helpers import login
 from tests.factories import make_staff, make_wall
+from tests.surveys import hostile_files
 
 DATA = Path(__file__).parent.parent / "surveys" / "data" / "imports"
+
+
+def _job(session: Session, location: str) -> Job:
+    assert location.startswith("/staff/jobs/"), location
+    session.expire_all()
+    job = session.get(Job, int(location.rsplit("/", 1)[1]))
+    assert job is not None
+    return job
 
 
 def stored(session: Session) -> list[Answer]:
@@ -134,14 +144,31 @@ def test_upload_preview_and_import(client: FlaskClient, session: Session) -> Non
 
     form = {"upload": token, "action": "import", "map_text": "Svar", "map_prompt": "Spørgsmål",
             "map_date": "Dato", "map_area": "Område", "map_role": "Rolle"}  # fmt: skip
+    # The import is a job (run at once here: the tests' queue is in immediate mode): the
+    # request goes to the job's page, which says why nothing was imported and lists the rows.
     refused = client.post(f"/staff/walls/{wall.id}/import", data=form)
-    assert refused.status_code == 400
-    assert "intet er importeret" in refused.get_data(as_text=True)
+    assert refused.status_code == 303
+    job = _job(session, refused.headers["Location"])
+    assert job.status is JobStatus.FAILED and job.kind == "import"
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "1 rækker har fejl, så intet er importeret" in page
+    assert "Række 8: Teksten er en regnearksformel" in page
     assert stored(session) == []
 
+    # The file went with the job: upload it again and skip the row with errors.
+    page = _upload(client, wall.id, (DATA / "papir_cp1252.csv").read_bytes(), "papir.csv")
+    token = re.search(r'name="upload" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    form["upload"] = token
     done = client.post(f"/staff/walls/{wall.id}/import", data={**form, "skip_invalid": "y"})
     assert done.status_code == 303
-    assert done.headers["Location"].endswith(f"/staff/walls/{wall.id}")
+    job = _job(session, done.headers["Location"])
+    assert job.status is JobStatus.DONE and job.result is not None
+    assert (job.result["imported"], job.result["errors"], job.done, job.total) == (4, 1, 4, 4)
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Importerer svar" in page
+    assert "4 svar blev importeret (4 venter på moderation)" in page
+    assert "Række 8: Teksten er en regnearksformel" in page  # listed, not silently dropped
+    assert f'href="/staff/walls/{wall.id}"' in page  # back to the wall
     assert [a.text for a in stored(session)][:2] == [
         "Flere legepladser med skygge",
         "Bedre cykelstier til skolen, tak",
@@ -175,7 +202,10 @@ def test_a_large_file_may_exceed_the_general_request_limit(
     assert len(data) > 256 * 1024
     response = _upload(client, wall.id, data, "stort.csv")
     assert response.status_code == 200
-    assert 'data-count="import">12000<' in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # Only the first rows are read for the preview; the import job reads them all.
+    assert 'data-count="import">200<' in page and "data-preview-partial" in page
+    assert "Importér alle svarene" in page
 
 
 def test_unreadable_upload_is_explained(client: FlaskClient, session: Session) -> None:
@@ -184,3 +214,28 @@ def test_unreadable_upload_is_explained(client: FlaskClient, session: Session) -
     response = _upload(client, wall.id, b"\xd0\xcf\x11\xe0 old excel", "svar.xls")
     assert response.status_code == 400
     assert "gammel Excel-fil (.xls)" in response.get_data(as_text=True)
+
+
+def test_a_zip_bomb_upload_is_refused_in_danish(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session)
+    login(client, make_staff(session, wall.campaign.organisation, "manager"))
+    started = time.perf_counter()
+    # 370 KB (below the size at which the test client spools an upload to a file it leaves open)
+    response = _upload(client, wall.id, hostile_files.zip_bomb(rows=600_000), "svar.xlsx")
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "XLSX-filen ville fylde mere end 100 MB, når den pakkes ud" in page
+    assert not list((Path(client.application.instance_path) / "imports").glob("*.upload"))
+
+
+def test_a_deeply_nested_json_line_is_a_row_error_in_the_preview(
+    client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, prompts=("Hvad savner du?",))
+    login(client, make_staff(session, wall.campaign.organisation, "manager"))
+    data = ('{"text": "Mere lys"}\n' + "[" * 100_000 + "\n").encode()
+    response = _upload(client, wall.id, data, "svar.jsonl")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Række 2: Linjen har for mange lag inden i hinanden til at være et svar." in page

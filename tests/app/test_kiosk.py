@@ -10,6 +10,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys import answers
 from surveys import kiosk as kiosks
 from surveys.errors import NotFound
 from surveys.models import Answer, Channel, KioskDevice, Wall, utcnow
@@ -40,11 +41,13 @@ def _json(wall: Wall, **overrides: object) -> dict[str, object]:
 # --- service ---
 
 
-def test_submit_kiosk_answer_records_channel_and_device(session: Session) -> None:
+def test_a_kiosk_answer_records_channel_and_device(session: Session) -> None:
     device = _device(session)
-    result = kiosks.submit_kiosk_answer(
+    result = answers.submit_answer(
         session,
-        device,
+        device.wall,
+        channel=Channel.KIOSK,
+        device=device,
         prompt_id=device.wall.prompts[0].id,
         text="Læsehjørne med puder",
         client_submission_id="kiosk-service-01",
@@ -53,9 +56,11 @@ def test_submit_kiosk_answer_records_channel_and_device(session: Session) -> Non
     assert result.answer.channel is Channel.KIOSK
     assert result.answer.device_id == device.id
     assert device.last_seen_at is not None
-    again = kiosks.submit_kiosk_answer(
+    again = answers.submit_answer(
         session,
-        device,
+        device.wall,
+        channel=Channel.KIOSK,
+        device=device,
         prompt_id=device.wall.prompts[0].id,
         text="Læsehjørne med puder",
         client_submission_id="kiosk-service-01",
@@ -67,9 +72,11 @@ def test_revoked_device_cannot_answer_and_gets_410(session: Session) -> None:
     device = _device(session)
     kiosks.revoke_device(session, device)
     with pytest.raises(kiosks.DeviceRevoked) as raised:
-        kiosks.submit_kiosk_answer(
+        answers.submit_answer(
             session,
-            device,
+            device.wall,
+            channel=Channel.KIOSK,
+            device=device,
             prompt_id=device.wall.prompts[0].id,
             text="x",
             client_submission_id="kiosk-service-02",
@@ -186,7 +193,7 @@ def test_plain_kiosk_form_stores_and_thanks_without_showing_the_text(
     thanks = client.get(response.headers["Location"])
     html = thanks.get_data(as_text=True)
     assert "Tak for dit svar" in html and "Mit svar på biblioteket" not in html
-    assert f'href="/kiosk/kiosk-vaeg?device={device.token}"' in html
+    assert f'href="/kiosk/kiosk-vaeg/forfra?device={device.token}"' in html
 
 
 def test_plain_kiosk_form_errors_keep_the_text(client: FlaskClient, session: Session) -> None:

@@ -26,6 +26,7 @@ from surveys.models import (
     AnswerStatus,
     Theme,
     ThemeAssignment,
+    ThemeCuration,
     ThemeRun,
     WallReply,
     theme_scope_key,
@@ -253,23 +254,34 @@ def test_too_many_streams_are_told_to_poll(
 
 
 def _theme_run(
-    session: Session, wall, themes: dict[str, list[int]], *, wall_scope=False, hidden=()
+    session: Session,
+    wall,
+    themes: dict[str, list[int]],
+    *,
+    wall_scope=False,
+    hidden=(),
+    unnamed=(),
 ):
-    """A stored run over the wall's campaign (or the wall) with themes labelled by key."""
+    """A stored run over the wall's campaign (or the wall) with themes labelled by key.
+
+    Staff named every theme (its label) but those in ``unnamed`` (the engine's label only).
+    """
     wall_id = wall.id if wall_scope else None
-    run = ThemeRun(
-        campaign_id=wall.campaign_id,
-        wall_id=wall_id,
-        scope_key=theme_scope_key(wall.campaign_id, wall_id, None),
-        model=b"",
-    )
+    scope_key = theme_scope_key(wall.campaign_id, wall_id, None)
+    run = ThemeRun(campaign_id=wall.campaign_id, wall_id=wall_id, scope_key=scope_key, model=b"")
     session.add(run)
+    renamed = {}
     for position, (label, members) in enumerate(themes.items()):
         theme = Theme(key=f"t{position}", position=position, label=label, hidden=label in hidden)
         run.themes.append(theme)
+        if label not in unnamed:
+            renamed[theme.key] = label
         session.flush()
         for answer_id in members:
             session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer_id, run_id=run.id))
+    session.add(
+        ThemeCuration(campaign_id=wall.campaign_id, scope_key=scope_key, data={"renamed": renamed})
+    )
     session.commit()
     return run
 
@@ -318,6 +330,33 @@ def test_theme_cloud_counts_approved_answers_on_the_wall(session: Session) -> No
     )
 
 
+def test_theme_cloud_shows_only_themes_staff_named(session: Session) -> None:
+    wall = make_wall(session)
+    ids = _ids(session, wall, 6)
+    _theme_run(
+        session,
+        wall,
+        {"mad · sove · kantine": ids, "Bedre mad i kantinen": ids, "lort · skole": ids},
+        unnamed={"mad · sove · kantine", "lort · skole"},
+    )
+    assert [t.label for t in theme_cloud(session, wall.campaign_id, wall.id)] == [
+        "Bedre mad i kantinen"
+    ]
+
+
+def test_no_cloud_before_staff_name_a_theme(client: FlaskClient, session: Session) -> None:
+    wall = make_wall(session, "kun-maskinens-navne")
+    _theme_run(
+        session,
+        wall,
+        {"mad · sove · kantine": _ids(session, wall, 6)},
+        unnamed={"mad · sove · kantine"},
+    )
+    assert theme_cloud(session, wall.campaign_id, wall.id) == []
+    html = client.get("/live/kun-maskinens-navne").get_data(as_text=True)
+    assert "mad · sove · kantine" not in html and "cloud-theme" not in html
+
+
 def test_theme_cloud_is_limited_and_follows_the_prompt_filter(session: Session) -> None:
     wall = make_wall(session)
     first, second = wall.prompts
@@ -338,6 +377,16 @@ def test_theme_labels_pass_the_personal_data_guard(session: Session) -> None:
     assert [t.label for t in theme_cloud(session, wall.campaign_id, wall.id)] == [
         "Ring på [fjernet]"
     ]
+
+
+def test_the_cloud_catches_names_in_any_case(session: Session) -> None:
+    # A run stored before labels were checked word by word: the guard alone read "lone"
+    # written in lower case as an ordinary word.
+    wall = make_wall(session)
+    ids = _ids(session, wall, 5)
+    _theme_run(session, wall, {"råber · lone · solsikken": ids, "LONE": ids, "Sol": ids})
+    labels = [t.label for t in theme_cloud(session, wall.campaign_id, wall.id)]
+    assert labels == ["råber · [fjernet] · solsikken", "[fjernet]", "Sol"]
 
 
 def test_live_page_without_a_run_has_no_cloud(client: FlaskClient, session: Session) -> None:

@@ -25,7 +25,7 @@ from surveys.models import (
     Wall,
     WallReply,
 )
-from tests.app.staff_helpers import login
+from tests.app.staff_helpers import login, report_file
 from tests.factories import make_answer, make_organisation, make_staff, make_wall
 from tests.surveys.test_report import make_run
 
@@ -108,9 +108,9 @@ def test_viewer_reads_the_report_but_cannot_export_or_publish(
     base = f"/staff/campaigns/{world.campaign.id}"
     html = client.get(f"{base}/report").get_data(as_text=True)
     assert "report.pdf" in html and "report.csv" not in html and "report/publish" not in html
-    assert client.get(f"{base}/report.pdf").status_code == 200
+    assert report_file(client, world.campaign.id, "pdf").status_code == 200
     assert client.get(f"{base}/report.csv").status_code == 403
-    assert client.get(f"{base}/report.xlsx").status_code == 403
+    assert client.post(f"{base}/report.xlsx").status_code == 403
     assert client.post(f"{base}/report/publish").status_code == 403
     session.refresh(world.campaign)
     assert world.campaign.published_at is None
@@ -121,7 +121,7 @@ def test_pdf_has_danish_characters_and_shows_html_as_text(
 ) -> None:
     world = make_report_world(session)
     login(client, world.staff[StaffRole.VIEWER])
-    response = client.get(f"/staff/campaigns/{world.campaign.id}/report.pdf")
+    response = report_file(client, world.campaign.id, "pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"].startswith("attachment; filename=")
@@ -143,7 +143,7 @@ def test_english_campaign_gets_an_english_report(client: FlaskClient, session: S
     assert 'lang="en"' in html
     assert "Sådan har vi spurgt" not in html
     assert "Hent PDF" in html  # the workspace around it stays in the staff's language
-    text = _pdf_text(client.get(f"{base}/report.pdf").data)
+    text = _pdf_text(report_file(client, world.campaign.id, "pdf").data)
     assert "How we asked" in text and "Page 2 of" in text and "Side 2" not in text
 
 
@@ -155,12 +155,11 @@ def test_report_without_themes_says_so(client: FlaskClient, session: Session) ->
     assert "Svarene er endnu ikke grupperet i temaer" in html
     assert "disabled" in html  # nothing to publish yet
     response = client.post(f"{base}/report/publish")
-    assert response.status_code == 303
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Der er endnu ingen temaer at offentliggøre" in page
+    assert response.status_code == 200
+    assert "Der er endnu ingen temaer at offentliggøre" in response.get_data(as_text=True)
     session.refresh(world.campaign)
     assert world.campaign.published_at is None
-    assert client.get(f"{base}/report.pdf").data.startswith(b"%PDF")
+    assert report_file(client, world.campaign.id, "pdf").data.startswith(b"%PDF")
 
 
 def test_csv_and_xlsx_downloads_are_audited(client: FlaskClient, session: Session) -> None:
@@ -178,7 +177,7 @@ def test_csv_and_xlsx_downloads_are_audited(client: FlaskClient, session: Sessio
     hostile = by_text[f"Flere bænke {SCRIPT} <b>fed</b>"]
     assert hostile["Temaer"] == "Legepladser og natur"
     assert "Hemmeligt ventende svar" not in text
-    response = client.get(f"{base}/report.xlsx")
+    response = report_file(client, world.campaign.id, "xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.data)).active
@@ -208,7 +207,10 @@ def test_public_page_is_404_until_published_and_shows_only_approved(
     client.post("/staff/logout")
     manager = world.staff[StaffRole.MANAGER]
     login(client, manager)
-    response = client.post(f"/staff/campaigns/{world.campaign.id}/report/publish")
+    response = client.post(
+        f"/staff/campaigns/{world.campaign.id}/report/publish",
+        data={"include": "leg", "quote-leg": [world.quoted.id, world.hostile.id]},
+    )
     assert response.status_code == 303
     session.refresh(world.campaign)
     assert world.campaign.published_at is not None
@@ -228,7 +230,7 @@ def test_public_page_is_404_until_published_and_shows_only_approved(
     login(client, manager)
     report_url = f"/staff/campaigns/{world.campaign.id}/report"
     html = client.get(report_url).get_data(as_text=True)
-    assert "Offentliggør igen" in html and "viser en tidligere udgave" not in html
+    assert "Gennemse og offentliggør igen" in html and "viser en tidligere udgave" not in html
     make_run(session, world.campaign, {"ny": [world.quoted.id]}, labels={"ny": "Nyt tema"})
     html = client.get(report_url).get_data(as_text=True)
     assert "viser en tidligere udgave af temaerne" in html
@@ -360,5 +362,75 @@ def test_staff_written_labels_are_escaped_in_the_chart_and_the_pdf(
     assert "<img src=x" not in html and "<script>alert(2)" not in html
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Bænke" in html
     assert html.count("&lt;img src=x") >= 4  # summary, chart, table, theme heading
-    text = _pdf_text(client.get(f"{base}/report.pdf").data)
+    text = _pdf_text(report_file(client, world.campaign.id, "pdf").data)
     assert "<script>alert(2)</script>" in text and "Bænke" in text
+
+
+def _pdf(client: FlaskClient, base: str, **form: str) -> tuple[str, str]:
+    """Ask for the report's PDF (a job, run at once in tests): its file name and text."""
+    job_page = client.post(f"{base}/report.pdf", data=form).headers["Location"]
+    response = client.get(f"{job_page}/file")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return response.headers["Content-Disposition"], _pdf_text(response.data)
+
+
+def test_the_pdf_shows_the_published_themes_and_the_latest_as_a_labelled_draft(
+    client: FlaskClient, session: Session
+) -> None:
+    world = make_report_world(session)
+    manager = world.staff[StaffRole.MANAGER]
+    login(client, manager)
+    base = f"/staff/campaigns/{world.campaign.id}"
+    _, draft = _pdf(client, base)
+    assert "Kladde: de nyeste temaer, ikke offentliggjort." in draft  # nothing published yet
+    assert "Legepladser og natur" in draft
+    html = client.get(f"{base}/report").get_data(as_text=True)
+    assert "Intet er offentliggjort endnu" in html and "Hent PDF" in html
+    response = client.post(
+        f"{base}/report/publish",
+        data={"include": "leg", "quote-leg": [world.quoted.id]},
+    )
+    assert response.status_code == 303
+    make_run(session, world.campaign, {"ny": [world.quoted.id]}, labels={"ny": "Nyt tema"})
+
+    name, published = _pdf(client, base)
+    assert "-rapport-" in name and "kladde" not in name
+    assert "Temaerne, som de blev offentliggjort" in published and "Kladde" not in published
+    assert "Legepladser og natur" in published and "Nyt tema" not in published
+    assert "Flere bænke" not in published  # only the quote staff confirmed
+
+    name, latest = _pdf(client, base, version="draft")
+    job_page = client.post(f"{base}/report.pdf", data={"version": "draft"}).headers["Location"]
+    assert f'href="{base}/report?version=draft"' in client.get(job_page).get_data(as_text=True)
+    assert "-rapport-kladde-" in name
+    assert "Kladde: de nyeste temaer, ikke offentliggjort." in latest
+    assert "Nyt tema" in latest and "Legepladser og natur" not in latest
+
+    html = client.get(f"{base}/report").get_data(as_text=True)
+    assert "De offentliggjorte temaer med de navne og citater" in html
+    assert "Legepladser og natur" in html and "Nyt tema" not in html
+    assert f'href="{base}/report?version=draft"' in html
+    assert "viser en tidligere udgave" in html  # the public page is behind the latest run
+    html = client.get(f"{base}/report", query_string={"version": "draft"}).get_data(as_text=True)
+    assert "Nyt tema" in html and "Hent kladden som PDF" in html
+    assert '<input type="hidden" name="version" value="draft">' in html
+
+
+def test_cli_writes_the_published_report_or_with_draft_the_latest(
+    client: FlaskClient, runner: FlaskCliRunner, session: Session, tmp_path: Path
+) -> None:
+    world = make_report_world(session)
+    login(client, world.staff[StaffRole.MANAGER])
+    base = f"/staff/campaigns/{world.campaign.id}"
+    response = client.post(f"{base}/report/publish", data={"include": "leg"})
+    assert response.status_code == 303
+    make_run(session, world.campaign, {"ny": [world.quoted.id]}, labels={"ny": "Nyt tema"})
+    out = tmp_path / "rapport.html"
+    slug = world.campaign.slug
+    assert runner.invoke(args=["report", "build", slug, "--out", str(out)]).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Legepladser og natur" in html and "Nyt tema" not in html and "Kladde" not in html
+    result = runner.invoke(args=["report", "build", slug, "--draft", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Nyt tema" in html and "Legepladser og natur" not in html and "Kladde" in html

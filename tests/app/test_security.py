@@ -59,11 +59,15 @@ def test_forwarded_headers_are_ignored_without_trusted_proxies(client: FlaskClie
     assert "Strict-Transport-Security" not in response.headers
 
 
-def test_behind_a_trusted_proxy_https_and_links_come_from_the_load_balancer(
+def test_behind_a_trusted_proxy_https_and_the_forwarded_host_is_checked(
     make_app: Any, session: Session
 ) -> None:
     make_wall(session, "proxy")
-    client = make_app(STEMMER_TRUSTED_PROXIES=1).test_client()
+    client = make_app(
+        STEMMER_TRUSTED_PROXIES=1,
+        BASE_URL="https://stemmer.kommune.dk",
+        TRUSTED_HOSTS=["stemmer.kommune.dk"],
+    ).test_client()
     headers = {
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "stemmer.kommune.dk",
@@ -72,6 +76,9 @@ def test_behind_a_trusted_proxy_https_and_links_come_from_the_load_balancer(
     response = client.get("/w/proxy/poster", headers=headers)
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     assert "https://stemmer.kommune.dk/w/proxy" in response.get_data(as_text=True)
+    # Links come from the configured base URL; a forwarded host that is not trusted gets 400.
+    spoofed = client.get("/w/proxy/poster", headers={**headers, "X-Forwarded-Host": "evil.example"})
+    assert spoofed.status_code == 400
 
 
 def test_frame_ancestors_can_allow_a_municipal_site(make_app: Any) -> None:
@@ -337,6 +344,7 @@ def test_agreeing_is_limited_per_client(make_app: Any, session: Session) -> None
     wall = make_wall(session, "enig", moderation=Moderation.POST)
     answers = [make_answer(session, wall, f"Svar {n}") for n in range(3)]
     client = limited_app(make_app).test_client()
+    client.get("/w/enig")  # the wall page gives the device its key for "enig"
     statuses = [client.post(f"/w/enig/svar/{answer.id}/enig").status_code for answer in answers]
     assert statuses == [303, 303, 429]
 

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import re
+import statistics
 import time
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.staff.auth import SESSION_KEY
-from surveys import accounts
+from surveys import accounts, passwords
 from surveys.accounts import MAX_FAILED_LOGINS
-from surveys.models import AnswerStatus, AuditEntry, StaffUser, utcnow
+from surveys.models import (
+    AnswerStatus,
+    AuditEntry,
+    LoginThrottle,
+    StaffSession,
+    StaffUser,
+    utcnow,
+)
+from surveys.passwords import hash_password
 from tests.app.staff_helpers import login, make_world
 from tests.factories import STAFF_PASSWORD, make_answer, make_staff, make_wall
 
@@ -85,17 +97,130 @@ def test_unknown_email_gets_the_same_answer(client: FlaskClient, session: Sessio
     )
 
 
-def test_login_throttling_locks_the_account(client: FlaskClient, session: Session) -> None:
+def _from(address: str) -> dict[str, str]:
+    return {"REMOTE_ADDR": address}
+
+
+def test_an_attackers_failures_do_not_keep_the_staff_member_out(
+    app: Flask, session: Session
+) -> None:
     user = make_staff(session)
-    for _ in range(MAX_FAILED_LOGINS):
-        client.post("/staff/login", data={"email": user.email, "password": "guess"})
-    refused = client.post("/staff/login", data={"email": user.email, "password": STAFF_PASSWORD})
-    assert refused.status_code == 401
+    attacker, staff_member = app.test_client(), app.test_client()
+    attacker_address, office = "203.0.113.66", "198.51.100.7"
+    for _ in range(MAX_FAILED_LOGINS + 3):
+        attacker.post(
+            "/staff/login",
+            data={"email": user.email, "password": "guess"},
+            environ_base=_from(attacker_address),
+        )
+    refused = attacker.post(
+        "/staff/login",
+        data={"email": user.email, "password": STAFF_PASSWORD},
+        environ_base=_from(attacker_address),
+    )
+    assert refused.status_code == 401  # the attacker's address is held back ...
+    assert "Forkert e-mail eller adgangskode" in refused.get_data(as_text=True)
     session.refresh(user)
-    assert accounts.is_locked(user)
-    user.locked_until = utcnow() - timedelta(seconds=1)
+    assert accounts.is_locked(user)  # (what the admin pages show)
+    response = staff_member.post(
+        "/staff/login",
+        data={"email": user.email, "password": STAFF_PASSWORD},
+        environ_base=_from(office),
+    )
+    assert response.status_code == 303  # ... the staff member is not
+    assert staff_member.get("/staff/", environ_base=_from(office)).status_code == 200
+    session.execute(update(LoginThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
     session.commit()
-    login(client, user)
+    again = attacker.post(
+        "/staff/login",
+        data={"email": user.email, "password": STAFF_PASSWORD},
+        environ_base=_from(attacker_address),
+    )
+    assert again.status_code == 303  # after the hold, the right password works from there too
+
+
+def test_the_client_is_counted_by_a_keyed_hash_of_its_address(app: Flask, session: Session) -> None:
+    user = make_staff(session)
+    client = app.test_client()
+    for address in ("203.0.113.66", "2001:db8:1:2::1", "2001:db8:1:2::ffff", "2001:db8:1:3::1"):
+        client.post(
+            "/staff/login",
+            data={"email": user.email, "password": "guess"},
+            environ_base=_from(address),
+        )
+    rows = session.scalars(select(LoginThrottle).order_by(LoginThrottle.id)).all()
+    # An IPv6 /64 counts as one client; no row holds the address itself.
+    assert [row.failures for row in rows] == [1, 2, 1]
+    assert all(len(row.client_key) == 32 and ":" not in row.client_key for row in rows)
+    assert all("203.0.113" not in row.client_key for row in rows)
+
+
+@pytest.fixture
+def real_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Accounts and the dummy hash made alike with a real, if smaller, argon2id cost.
+
+    argon2-cffi's defaults take 0.1-0.8 s per verification on a busy 2-core machine; these
+    take a few tens of milliseconds, still far more than the rest of a login request.
+    """
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=2, memory_cost=16384))
+    accounts._dummy_hash.cache_clear()
+    yield
+    accounts._dummy_hash.cache_clear()
+
+
+@pytest.mark.usefixtures("real_hashing")
+def test_every_login_outcome_takes_as_long(app: Flask, session: Session) -> None:
+    """Unknown e-mail, wrong password, held back, deactivated, right password: the same time.
+
+    The medians of several rounds, taken in turns so that a busy moment of the machine hits
+    every outcome alike. Before the fix a locked account was refused without checking a hash:
+    in 8.6 ms instead of ~115 ms with the production cost.
+    """
+    user = make_staff(session, email="real@kommune.dk")
+    gone = make_staff(session, user.organisation, email="gone@kommune.dk", is_active=False)
+    for account in (user, gone):
+        account.password_hash = hash_password(STAFF_PASSWORD)
+    session.commit()
+    held_back = app.test_client()
+    for _ in range(MAX_FAILED_LOGINS):
+        held_back.post(
+            "/staff/login",
+            data={"email": user.email, "password": "guess"},
+            environ_base=_from("10.3.0.1"),
+        )
+
+    def attempt(outcome: str, round_: int) -> float:
+        client, expected = held_back, 401
+        email, password, address = user.email, STAFF_PASSWORD, "10.3.0.1"
+        if outcome == "unknown e-mail":
+            email, address = "nobody@kommune.dk", f"10.1.0.{round_}"
+        elif outcome == "wrong password":
+            password, address = "wrong password", f"10.2.0.{round_}"
+        elif outcome == "deactivated":
+            email, address = gone.email, f"10.4.0.{round_}"
+        elif outcome == "right password":
+            client, expected, address = app.test_client(), 303, "10.5.0.1"
+        started = time.perf_counter()
+        response = client.post(
+            "/staff/login",
+            data={"email": email, "password": password},
+            environ_base=_from(address),
+        )
+        elapsed = time.perf_counter() - started
+        assert response.status_code == expected, outcome
+        return elapsed
+
+    outcomes = ["unknown e-mail", "wrong password", "held back", "deactivated", "right password"]
+    times: dict[str, list[float]] = {outcome: [] for outcome in outcomes}
+    for round_ in range(6):
+        for outcome in outcomes[round_ % 5 :] + outcomes[: round_ % 5]:
+            elapsed = attempt(outcome, round_)
+            if round_ > 0:  # the first round warms up (templates, the dummy hash)
+                times[outcome].append(elapsed)
+    medians = {outcome: statistics.median(values) for outcome, values in times.items()}
+    print({outcome: f"{1000 * median:.1f} ms" for outcome, median in medians.items()})
+    for median in medians.values():
+        assert 0.5 <= median / medians["wrong password"] <= 2, medians
 
 
 def test_logout_needs_post_and_ends_the_session(client: FlaskClient, session: Session) -> None:
@@ -109,21 +234,77 @@ def test_logout_needs_post_and_ends_the_session(client: FlaskClient, session: Se
     assert actions == ["auth.login", "auth.logout"]
 
 
-def _age_session(client: FlaskClient, **seconds_ago: int) -> None:
-    with client.session_transaction() as flask_session:
-        data = dict(flask_session[SESSION_KEY])
-        now = int(time.time())
-        for key, ago in seconds_ago.items():
-            data[key] = now - ago
-        flask_session[SESSION_KEY] = data
+def _copy_of_cookie(client: FlaskClient, app: Flask) -> FlaskClient:
+    """Another browser with a copy of this one's session cookie (as an attacker would save it)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    copy = app.test_client()
+    copy.set_cookie(cookie.key, cookie.value)
+    return copy
+
+
+def test_a_saved_cookie_replayed_after_logout_gets_the_login_page(
+    app: Flask, session: Session
+) -> None:
+    user = make_staff(session)
+    client = app.test_client()
+    login(client, user)
+    saved = _copy_of_cookie(client, app)
+    assert saved.get("/staff/").status_code == 200
+    assert client.post("/staff/logout").status_code == 303
+    response = saved.get("/staff/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/staff/login")
+    assert saved.post("/staff/logout").status_code == 302  # nothing left to act with
+
+
+def test_logout_on_one_device_keeps_the_others(app: Flask, session: Session) -> None:
+    user = make_staff(session)
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user)
+    login(phone, user)
+    laptop.post("/staff/logout")
+    assert laptop.get("/staff/").status_code == 302
+    assert phone.get("/staff/").status_code == 200
+
+
+def test_changing_the_password_ends_the_other_sessions(app: Flask, session: Session) -> None:
+    user = make_staff(session)
+    laptop, phone = app.test_client(), app.test_client()
+    login(laptop, user)
+    login(phone, user)
+    saved = _copy_of_cookie(laptop, app)
+    response = laptop.post(
+        "/staff/account/password",
+        data={
+            "current": STAFF_PASSWORD,
+            "new": "a new long password",
+            "repeat": "a new long password",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert laptop.get("/staff/").status_code == 200  # a new session for the browser that did it
+    assert phone.get("/staff/").status_code == 302
+    assert saved.get("/staff/").status_code == 302
+
+
+def _age_session(session: Session, **seconds_ago: int) -> None:
+    """Move the times of the (one) stored staff session back: ``auth`` and ``seen``."""
+    now = utcnow()
+    row = session.scalars(select(StaffSession).where(StaffSession.ended_at.is_(None))).one()
+    if "auth" in seconds_ago:
+        row.created_at = now - timedelta(seconds=seconds_ago["auth"])
+    if "seen" in seconds_ago:
+        row.last_seen_at = now - timedelta(seconds=seconds_ago["seen"])
+    session.commit()
 
 
 def test_idle_session_expires(client: FlaskClient, session: Session) -> None:
     user = make_staff(session)
     login(client, user)
-    _age_session(client, seen=29 * 60)
+    _age_session(session, seen=29 * 60)
     assert client.get("/staff/").status_code == 200
-    _age_session(client, seen=31 * 60)
+    _age_session(session, seen=31 * 60)
     response = client.get("/staff/")
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -134,7 +315,7 @@ def test_idle_session_expires(client: FlaskClient, session: Session) -> None:
 def test_session_has_a_maximum_age(client: FlaskClient, session: Session) -> None:
     user = make_staff(session)
     login(client, user)
-    _age_session(client, auth=13 * 3600, seen=60)
+    _age_session(session, auth=13 * 3600, seen=60)
     assert client.get("/staff/").status_code == 302
 
 
@@ -142,7 +323,7 @@ def test_session_timeouts_follow_the_config(app: Flask, session: Session) -> Non
     app.config["STAFF_IDLE_MINUTES"] = 5
     client = app.test_client()
     login(client, make_staff(session))
-    _age_session(client, seen=6 * 60)
+    _age_session(session, seen=6 * 60)
     assert client.get("/staff/").status_code == 302
 
 
@@ -166,10 +347,13 @@ def test_password_reset_and_deactivation_end_sessions(
 
 def test_tampered_session_is_refused(client: FlaskClient, session: Session) -> None:
     user = make_staff(session)
-    other = make_staff(session, user.organisation)
     login(client, user)
     with client.session_transaction() as flask_session:
-        flask_session[SESSION_KEY] = {**flask_session[SESSION_KEY], "id": other.id}
+        token = flask_session[SESSION_KEY]["token"]
+        flask_session[SESSION_KEY] = {"token": token[:-1] + ("A" if token[-1] != "A" else "B")}
+    assert client.get("/staff/").status_code == 302
+    with client.session_transaction() as flask_session:  # the cookie of before this change
+        flask_session[SESSION_KEY] = {"id": user.id, "auth": 0, "seen": 0}
     assert client.get("/staff/").status_code == 302
 
 
@@ -268,3 +452,18 @@ def test_staff_member_name_and_org_in_header(client: FlaskClient, session: Sessi
     assert "Log af" in html
     stored = session.scalars(select(StaffUser).where(StaffUser.id == user.id)).one()
     assert stored.last_login_at is not None
+
+
+def test_every_icon_the_staff_templates_use_is_in_the_dkfds_sprite(client: FlaskClient) -> None:
+    """An icon name the sprite lacks draws nothing: an empty gap in the button."""
+    response = client.get("/staff/dkfds/img/all-svg-icons.svg")
+    sprite = set(re.findall(r'\bid="([\w-]+)"', response.get_data(as_text=True)))
+    response.close()
+    templates = Path(__file__).parents[2] / "app" / "templates"
+    used = {
+        (path.name, name)
+        for path in templates.rglob("*.html")
+        for name in re.findall(r'icon\("([\w-]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert used, "no icon() calls found"
+    assert {(file, name) for file, name in used if name not in sprite} == set()

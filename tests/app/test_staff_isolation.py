@@ -20,6 +20,7 @@ from surveys.models import (
     AnswerStatus,
     AuditEntry,
     Campaign,
+    FeedbackReply,
     KioskDevice,
     Prompt,
     StaffUser,
@@ -38,9 +39,9 @@ def staff_rules(app: Flask) -> Iterator[Rule]:
             yield rule
 
 
-def url_params(rule: Rule, world: OrgWorld) -> dict[str, int]:
+def url_params(rule: Rule, world: OrgWorld) -> dict[str, int | str]:
     """URL parameters pointing at ``world``'s objects."""
-    values = {
+    values: dict[str, int | str] = {
         "campaign_id": world.campaign.id,
         "wall_id": world.wall.id,
         "prompt_id": world.wall.prompts[0].id,
@@ -49,6 +50,9 @@ def url_params(rule: Rule, world: OrgWorld) -> dict[str, int]:
         "answer_id": world.flagged.id,
         "user_id": world.other_user.id,
         "key": WORLD_THEME_KEY,
+        "job_id": world.job.id,
+        "theme_id": world.codebook_theme.id,
+        "lang": "en",
     }
     unknown = set(rule.arguments) - set(values)
     assert not unknown, f"map the URL parameter(s) {unknown} of {rule.rule} in this test"
@@ -75,6 +79,7 @@ def snapshot(session: Session) -> dict[str, object]:
         "prompts": [(p.id, p.text, p.position) for p in session.scalars(select(Prompt))],
         "devices": [(d.id, d.revoked_at) for d in session.scalars(select(KioskDevice))],
         "replies": [(r.id, r.is_hidden) for r in session.scalars(select(WallReply))],
+        "feedback": [(r.id, r.text) for r in session.scalars(select(FeedbackReply))],
         "users": [
             (u.id, u.role, u.is_active, u.password_hash, u.failed_logins)
             for u in session.scalars(select(StaffUser))

@@ -85,7 +85,7 @@ def test_bulk_actions_skip_flagged_answers(client: FlaskClient, session: Session
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "1 svar blev ændret" in html
+    assert "1 svar blev godkendt" in html
     assert "ikke godkendt" in html
     session.expire_all()
     assert session.get(Answer, world.answer.id).status is AnswerStatus.APPROVED
@@ -152,3 +152,33 @@ def test_redact_everything_highlighted(client: FlaskClient, session: Session) ->
     client.post(f"/staff/answers/{answer.id}/redact", data={"mode": "all"})
     session.refresh(answer)
     assert answer.text == "Skriv til [fjernet] eller ring [fjernet]"
+
+
+def test_search_in_the_queue(client: FlaskClient, session: Session) -> None:
+    world = make_world(session, "search")
+    answer = make_answer(
+        session, world.wall, "ÆBLER til frokost i SFO'en", status=AnswerStatus.PENDING
+    )
+    make_answer(session, world.wall, "Æbler er sundt", status=AnswerStatus.APPROVED)
+    login(client, make_staff(session, world.organisation, "moderator"))
+
+    def page(**query: str) -> str:
+        return client.get("/staff/moderation", query_string=query).get_data(as_text=True)
+
+    html = page()
+    assert '<label class="form-label" for="filter-search">Søg i svarene</label>' in html
+    html = page(search="  æbler  ")
+    assert "ÆBLER til frokost" in html and "Flere bænke" not in html
+    assert "Æbler er sundt" not in html  # combined with the status tab (waiting)
+    assert 'value="æbler"' in html and "Svar med: æbler" in html
+    # The status tabs, the pages and the forms keep the search.
+    assert "status=approved&amp;search=%C3%A6bler" in html
+    assert '<input type="hidden" name="search" value="æbler">' in html
+    assert "Æbler er sundt" in page(search="æbler", status="approved")
+    assert "Ingen svar har alle de ord, du søgte efter." in page(search="æbler banan")
+    # An action taken on a searched list comes back to it.
+    response = client.post(
+        f"/staff/answers/{answer.id}/status",
+        data={"action": "approve", "status": "pending", "search": "æbler"},
+    )
+    assert response.headers["Location"].startswith("/staff/moderation?status=pending&search=")

@@ -63,6 +63,11 @@ class Themed:
 
 @pytest.fixture
 def themed(session: Session) -> Themed:
+    return make_themed(session)
+
+
+def make_themed(session: Session) -> Themed:
+    """A campaign with 32 answers on four topics, staff of every role and a theme run."""
     organisation = make_organisation(session, "bornholm", name="Bornholms Regionskommune")
     wall = make_wall(
         session, "godt-boerneliv", organisation=organisation, moderation=Moderation.POST
@@ -116,10 +121,13 @@ def test_explorer_without_a_run_and_running_it(
     html = _html(client.get(themed.base, query_string={"wall": themed.wall.slug}))
     assert "Ingen temaer endnu" in html and "Kør temaer" in html
     response = client.post(f"{themed.base}/run", data={"wall": themed.wall.slug})
+    # The run is a background job (run at once in the tests): its page says how it went and
+    # leads back to the explorer.
     assert response.status_code == 303
-    assert response.headers["Location"] == f"{themed.base}?wall={themed.wall.slug}"
+    assert response.headers["Location"].startswith("/staff/jobs/")
     page = _html(client.get(response.headers["Location"]))
     assert "Temaerne er opdateret: 4 temaer ud fra 32 svar." in page
+    assert f'href="{themed.base}?wall={themed.wall.slug}"' in page
     assert latest_run(session, Scope(themed.campaign.id, themed.wall.id).key) is not None
     assert session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())).first() == (
         "theme.run"
@@ -160,7 +168,7 @@ def test_scope_and_filter_arguments(client: FlaskClient, session: Session, theme
     html = _html(client.get(themed.base, query_string={"area": "Nexø", "channel": "web"}))
     assert "1 godkendt svar passer." in html
     # Unparseable filter values are ignored; the page still works.
-    for args in ({"audience": "aliens"}, {"since": "i går"}, {"channel": "x" * 5000}):
+    for args in ({"audience": "aliens"}, {"since": "i går"}, {"channel": "x" * 3000}):
         html = _html(client.get(themed.base, query_string=args))
         assert "33 godkendte svar passer." in html
     # Scopes: a wall, a question; bad or foreign ones are refused without a 500.
@@ -407,3 +415,162 @@ def test_curation_forms_need_the_csrf_token(
     )
     assert response.status_code == 303
     assert _curation(session)["renamed"] == {key: "Med token"}
+
+
+def test_search_in_the_explorer_and_a_theme(
+    client: FlaskClient, session: Session, themed: Themed
+) -> None:
+    login(client, themed.viewer)
+    html = _html(client.get(themed.base))
+    assert 'for="filter-search">Søg i svarene</label>' in html
+    html = _html(client.get(themed.base, query_string={"search": "BUSSEN"}))
+    bus_texts = [session.get(Answer, i).text for i in themed.ids["bus"]]
+    expected = sum("bussen" in text.lower() for text in bus_texts)
+    assert expected > 0
+    word = "godkendte svar passer" if expected > 1 else "godkendt svar passer"
+    assert f"{expected} {word}." in html
+    assert 'value="BUSSEN"' in html
+    key = themed.key_of(session, "bus")
+    assert f"/themes/{key}?search=BUSSEN" in html  # the theme's link keeps the search
+    page = _html(client.get(f"{themed.base}/{key}", query_string={"search": "bussen"}))
+    listed = re.findall(r'class="answer-text[^"]*"[^>]*>([^<]*)<', page)
+    assert listed and all("bussen" in text.lower() for text in listed), listed
+    html = _html(client.get(themed.base, query_string={"search": "bussen", "audience": "young"}))
+    assert "0 godkendte svar passer." in html  # combined with the other filters
+
+
+# --------------------------------------------------------------------------- number of themes
+
+
+def test_staff_choose_the_number_of_themes_or_leave_it_automatic(
+    client: FlaskClient, session: Session, themed: Themed
+) -> None:
+    login(client, themed.analyst)
+    html = _html(client.get(themed.base))
+    assert '<select class="form-select input-width-s" id="n-themes" name="n_themes"' in html
+    assert '<option value="auto" selected>Automatisk</option>' in html
+    assert '<option value="2">2</option>' in html and '<option value="30">30</option>' in html
+    assert '<option value="31">' not in html
+    response = client.post(f"{themed.base}/run", data={"n_themes": "6"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/staff/jobs/")
+    run = latest_run(session, Scope(themed.campaign.id).key)
+    assert run is not None and run.id != themed.run.id
+    assert run.requested_themes == "6"
+    client.post(f"{themed.base}/run", data={"n_themes": "auto"})
+    run = latest_run(session, Scope(themed.campaign.id).key)
+    assert run is not None and run.requested_themes == "auto"
+
+
+@pytest.mark.parametrize("value", ["1", "31", "abc", "0", "-3", "2.5", "٣"])
+def test_a_bad_number_of_themes_is_refused_in_danish(
+    client: FlaskClient, session: Session, themed: Themed, value: str
+) -> None:
+    login(client, themed.analyst)
+    response = client.post(f"{themed.base}/run", data={"n_themes": value})
+    assert response.status_code == 303 and response.headers["Location"].startswith(themed.base)
+    html = _html(client.get(response.headers["Location"]))
+    assert "Vælg automatisk eller et antal temaer fra 2 til 30." in html
+    assert session.scalars(select(ThemeRun)).all() == [themed.run]
+
+
+def test_the_explorer_links_to_a_build_under_way(
+    client: FlaskClient, session: Session, themed: Themed
+) -> None:
+    from surveys import jobs
+
+    login(client, themed.viewer)
+    assert "Temaerne bliver lavet nu" not in _html(client.get(themed.base))
+    job, _ = jobs.request_job(  # queued, not run: as while a worker is busy with it
+        session,
+        kind="themes",
+        key=f"themes:{Scope(themed.campaign.id).key}",
+        organisation_id=themed.campaign.organisation_id,
+        requested_by_id=themed.analyst.id,
+        params={},
+    )
+    html = _html(client.get(themed.base))
+    assert "Temaerne bliver lavet nu" in html and f'href="/staff/jobs/{job.id}"' in html
+    wall_scope = _html(client.get(themed.base, query_string={"wall": themed.wall.slug}))
+    assert f'href="/staff/jobs/{job.id}"' not in wall_scope  # another scope's build
+
+
+# --------------------------------------------------------------------------- undo
+
+
+def _step_ids(html: str) -> list[str]:
+    return re.findall(r'name="step" value="(\d+)"', html)
+
+
+def test_undo_in_the_explorer_merge_then_split_newest_first(
+    client: FlaskClient, session: Session, themed: Themed
+) -> None:
+    login(client, themed.analyst)
+    keep, gone = themed.key_of(session, "normering"), themed.key_of(session, "skaerm")
+    bus = themed.key_of(session, "bus")
+    assert "Sammenlægninger og opdelinger" not in _html(client.get(themed.base))
+    client.post(f"{themed.base}/{keep}/merge", data={"other": gone})
+    client.post(
+        f"{themed.base}/{bus}/answers",
+        data={"action": "split", "answer_ids": themed.ids["bus"][:2], "label": "To busser"},
+    )
+    html = _html(client.get(themed.base))
+    assert "Sammenlægninger og opdelinger" in html
+    assert "To busser delt fra" in html and "lagt sammen med" in html
+    # The theme page of the latest step offers the undo too; other themes' pages do not.
+    split_page = _html(client.get(f"{themed.base}/{bus}"))
+    assert "Seneste ændring:" in split_page and "To busser delt fra" in split_page
+    assert _step_ids(split_page) == _step_ids(html)
+    assert "Seneste ændring:" not in _html(client.get(f"{themed.base}/{keep}"))
+    (newest,) = _step_ids(html)  # only the newest can be undone
+    assert html.count(">Fortryd<") == 1
+
+    response = client.post(f"{themed.base}/undo", data={"step": newest})
+    assert response.status_code == 303 and response.headers["Location"].endswith("#steps")
+    html = _html(client.get(response.headers["Location"]))
+    assert "Opdelingen er fortrudt" in html and "Fortrudt" in html
+    (older,) = _step_ids(html)
+    assert older != newest
+    again = client.post(f"{themed.base}/undo", data={"step": newest}, follow_redirects=True)
+    assert "Det er allerede fortrudt." in _html(again)  # a second click changes nothing
+
+    html = _html(client.post(f"{themed.base}/undo", data={"step": older}, follow_redirects=True))
+    assert "Sammenlægningen er fortrudt" in html and _step_ids(html) == []
+    run = latest_run(session, Scope(themed.campaign.id).key)
+    assert run is not None and gone in {t.key for t in run.themes}
+    assert len(run.themes) == len(themed.run.themes)
+    actions = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.action == "theme.undo")
+    ).all()
+    assert len(actions) == 2
+    client.post("/staff/logout")
+    login(client, themed.admin)
+    audit = _html(client.get("/staff/audit"))
+    assert "Sammenlægning eller opdeling fortrudt" in audit
+    assert "restore" not in audit  # what undo needs is kept, not shown
+    assert "Fortrudt:</span> Tema delt" in audit  # the codes in words
+    assert "Fortrudt:</span> Temaer slået sammen" in audit
+
+
+def test_undo_needs_the_right_to_curate_and_the_organisation(
+    client: FlaskClient, session: Session, themed: Themed
+) -> None:
+    keep, gone = themed.key_of(session, "normering"), themed.key_of(session, "skaerm")
+    review.merge_themes(session, themed.analyst, Scope(themed.campaign.id), keep, [gone])
+    login(client, themed.viewer)
+    html = _html(client.get(themed.base))
+    assert "lagt sammen med" in html and _step_ids(html) == []  # listed, no button
+    step = review.curation_steps(
+        session, themed.campaign.organisation_id, Scope(themed.campaign.id)
+    )
+    assert client.post(f"{themed.base}/undo", data={"step": step[0].id}).status_code == 403
+    client.post("/staff/logout")
+    login(client, make_staff(session, role="admin"))
+    assert client.post(f"{themed.base}/undo", data={"step": step[0].id}).status_code == 404
+    client.post("/staff/logout")
+    login(client, themed.analyst)
+    assert client.post(f"{themed.base}/undo", data={"step": "abc"}).status_code == 404
+    assert client.post(f"{themed.base}/undo", data={}).status_code == 400
+    response = client.post(f"{themed.base}/undo", data={"step": "999999"}, follow_redirects=True)
+    assert "hører ikke til disse temaer" in _html(response)
+    run = latest_run(session, Scope(themed.campaign.id).key)
+    assert run is not None and gone not in {t.key for t in run.themes}  # nothing undone

@@ -73,7 +73,7 @@ def test_warm_up_shows_the_newest_wall_once(app: Flask, session: Session) -> Non
     newest = make_wall(session, slug="nyeste", moderation=Moderation.POST)
     make_answer(session, newest, "Legepladsen ved havnen")
     warm_up(app)
-    pages = app.extensions["stemmer_wall_pages"]
+    pages = app.extensions["stemmer.wall_pages"].cache
     assert len(pages) == 1  # the newest wall's page, ready for its first visitor
     page = app.test_client().get("/w/nyeste").get_data(as_text=True)
     assert "Legepladsen ved havnen" in page
@@ -81,7 +81,7 @@ def test_warm_up_shows_the_newest_wall_once(app: Flask, session: Session) -> Non
 
 def test_warm_up_without_walls_shows_no_page(app: Flask) -> None:
     assert warm_up(app)
-    assert len(app.extensions.get("stemmer_wall_pages") or ()) == 0
+    assert "stemmer.wall_pages" not in app.extensions
 
 
 def test_a_database_that_cannot_be_reached_only_skips_the_wall_page(
@@ -92,4 +92,4 @@ def test_a_database_that_cannot_be_reached_only_skips_the_wall_page(
         names = warm_up(app)
     assert "participate/wall.html" in names
     assert "the database failed" in caplog.text
-    assert "stemmer_wall_pages" not in app.extensions
+    assert "stemmer.wall_pages" not in app.extensions

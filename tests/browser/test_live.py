@@ -14,6 +14,7 @@ from surveys.models import (
     Moderation,
     Theme,
     ThemeAssignment,
+    ThemeCuration,
     ThemeRun,
     theme_scope_key,
     utcnow,
@@ -192,6 +193,13 @@ def test_theme_cloud_on_the_projector(
         for i in range(size):
             answer = make_answer(session, wall, notes[(position + i) % len(notes)])
             session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer.id, run_id=run.id))
+    # Staff named the themes: the projector shows no theme with only the engine's label.
+    renamed = {t.key: label for label, t in themes.items()}
+    session.add(
+        ThemeCuration(
+            campaign_id=wall.campaign_id, scope_key=run.scope_key, data={"renamed": renamed}
+        )
+    )
     session.commit()
 
     projector.goto(f"{live_server}/live/temaer")

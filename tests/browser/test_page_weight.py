@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, Response
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.orm import Session
 
+from surveys.answers import get_wall_by_slug
 from surveys.demo import load_demo
 from surveys.kiosk import create_device
-from surveys.operations import get_wall
 
 from .conftest import PHONE, PROJECTOR, TABLET
 
@@ -79,7 +79,7 @@ def test_every_participant_page_transfers_at_most_60_kb(
     live_server: str, browser: Browser, session: Session
 ) -> None:
     load_demo(session)
-    wall = get_wall(session, "godt-boerneliv")
+    wall = get_wall_by_slug(session, "godt-boerneliv")
     device = create_device(session, wall, "Sundhedsplejen")
     pages = {
         "wall (phone)": ("/w/godt-boerneliv", PHONE),

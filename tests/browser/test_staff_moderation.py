@@ -142,7 +142,7 @@ def test_moderation_flow_with_keyboard_and_redaction(
     # Bulk: select all, approve. The redacted answers are clean now, so both are approved.
     page.get_by_label("Vælg alle på siden").check()
     page.get_by_role("button", name="Godkend valgte").click()
-    expect(page.locator(".alert-success")).to_contain_text("2 svar blev ændret")
+    expect(page.locator(".alert-success")).to_contain_text("2 svar blev godkendt")
     assert _status(session, phone) is AnswerStatus.APPROVED
     assert _status(session, free) is AnswerStatus.APPROVED
     screenshot(page, "staff-moderation-done")

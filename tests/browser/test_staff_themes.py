@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -104,3 +105,55 @@ def test_explorer_rename_a_theme_and_see_it(
         "window.scrollBy(0, document.querySelector('#themes').getBoundingClientRect().top - 8)"
     )
     screenshot(phone_page, "explorer-phone")
+
+
+def test_explorer_number_of_themes_and_undo_on_a_phone_and_a_desktop(
+    live_server: str, desktop: Page, phone_page: Page, session: Session
+) -> None:
+    load_demo(session)
+    campaign = session.scalars(select(Campaign).where(Campaign.slug == "demo")).one()
+    analyst = make_staff(session, campaign.organisation, "analyst", email="anna@demo.dk")
+    scope = Scope(campaign.id)
+    run = review.run_themes(session, analyst, scope)
+    first, second = [t for t in run.themes if not t.hidden][:2]
+    review.merge_themes(session, analyst, scope, first.key, [second.key])
+    gone = second.label
+    target = f"/staff/campaigns/{campaign.id}/themes"
+
+    for page, viewport, name in ((phone_page, PHONE, "phone"), (desktop, DESKTOP, "desktop")):
+        _log_in(page, live_server, analyst.email, target)
+        expect(page.get_by_label("Antal temaer")).to_have_value("auto")
+        expect(page.get_by_role("heading", name="Sammenlægninger og opdelinger")).to_be_visible()
+        undo = page.get_by_role("button", name="Fortryd (sammenlægningen)")
+        expect(undo).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], (name, width)
+        check_axe(page, f"theme explorer with undo ({name})")
+        page.locator(".run-info").scroll_into_view_if_needed()
+        page.evaluate(
+            "window.scrollTo(0, document.querySelector('.run-info').getBoundingClientRect().top"
+            " + window.scrollY - 8)"
+        )
+        screenshot(page, f"explorer-count-undo-{name}")
+
+    # The kept theme's page offers the same undo.
+    desktop.goto(f"{live_server}{target}/{first.key}")
+    expect(desktop.locator(".undo-notice")).to_contain_text("Seneste ændring:")
+    check_axe(desktop, "theme page with undo")
+    screenshot(desktop, "explorer-theme-undo")
+    desktop.goto(f"{live_server}{target}")
+
+    # Undo on the desktop: the merged theme is back, the step is marked as undone.
+    desktop.get_by_role("button", name="Fortryd (sammenlægningen)").click()
+    expect(desktop.locator(".alert-success")).to_contain_text("Sammenlægningen er fortrudt")
+    expect(desktop.locator(".theme-title", has_text=gone).first).to_be_visible()
+    expect(desktop.locator(".step-item .badge")).to_have_text("Fortrudt")
+    check_axe(desktop, "theme explorer after undo")
+
+    # Choosing a number of themes starts a build with that number.
+    desktop.get_by_label("Antal temaer").select_option("5")
+    desktop.get_by_role("button", name="Kør temaer igen").click()
+    expect(desktop).to_have_url(re.compile(r"/staff/jobs/\d+$"))
+    session.expire_all()
+    latest = latest_run(session, scope.key)
+    assert latest is not None and latest.requested_themes == "5"

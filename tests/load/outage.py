@@ -16,13 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
-from surveys.db import SQLiteWriter
 from tests.databases import postgres_admin_url
 
 
 def short_busy_timeout(engine: Engine, busy_ms: int = 200) -> None:
-    """Let SQLite connections of ``engine`` (and this process's writer of its file) wait at
-    most ``busy_ms`` for a lock."""
+    """Let SQLite connections of ``engine`` wait at most ``busy_ms`` for a lock."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -30,9 +28,6 @@ def short_busy_timeout(engine: Engine, busy_ms: int = 200) -> None:
         dbapi_connection.execute(f"PRAGMA busy_timeout={busy_ms}")
 
     event.listen(engine, "checkout", on_checkout)
-    writer = SQLiteWriter.of(engine)  # answers are written by this process's writer
-    if writer is not None:
-        writer.set_busy_timeout(busy_ms)
 
 
 @contextmanager

@@ -74,13 +74,20 @@ class Server:
 
 @contextmanager
 def gunicorn(
-    database_url: str, workdir: Path, *, workers: int = 2, threads: int | None = 4
+    database_url: str,
+    workdir: Path,
+    *,
+    workers: int = 2,
+    threads: int | None = 4,
+    env: dict[str, str] | None = None,
+    start_timeout: float = 90,
 ) -> Iterator[Server]:
     """gunicorn on a free loopback port serving the app on ``database_url`` (``threads`` None:
-    as gunicorn.conf.py has it)."""
+    as gunicorn.conf.py has it; ``env`` adds to or overrides its environment, e.g. rate
+    limits, off by default; ``start_timeout``: seconds to wait for the workers)."""
     port = free_port()
     log = workdir / f"gunicorn-{port}.log"
-    env = {
+    environment = {
         **os.environ,
         "DATABASE_URL": database_url,
         "SECRET_KEY": "load-test-secret",
@@ -89,26 +96,90 @@ def gunicorn(
         "WEB_CONCURRENCY": str(workers),
         "RATELIMIT_ENABLED": "0",
     }
-    env.pop("GUNICORN_THREADS", None)
+    environment.pop("GUNICORN_THREADS", None)
     if threads is not None:
-        env["GUNICORN_THREADS"] = str(threads)
+        environment["GUNICORN_THREADS"] = str(threads)
+    environment.update(env or {})
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
     server = Server(process, f"http://127.0.0.1:{port}", log)
     try:
-        server.wait_for_workers(workers)
+        server.wait_for_workers(workers, timeout=start_timeout)
         yield server
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+FLASK = str(Path(sys.executable).with_name("flask"))
+
+
+@dataclass
+class Worker:
+    """A running task-queue worker (``flask --app wsgi worker``)."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def wait_for_log(self, text: str, timeout: float = 120) -> None:
+        """Wait until the worker's log shows ``text``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log.read_text(errors="replace"):
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"worker never logged {text!r}:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """``kill -9``: no chance to finish or clean up anything."""
+        self.process.kill()
+        self.process.wait()
+
+
+@contextmanager
+def queue_worker(
+    database_url: str, workdir: Path, *, env: dict[str, str] | None = None, name: str = "worker"
+) -> Iterator[Worker]:
+    """A worker on ``database_url`` taking tasks from the queue ``env`` names (REDIS_URL or
+    STEMMER_QUEUE_FILE; by default this test process's own queue file); stopped after."""
+    log = workdir / f"{name}.log"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "load-test-secret",
+        "STEMMER_QUEUE_IMMEDIATE": "0",
+        "FLASK_APP": "wsgi",
+        **(env or {}),
+    }
+    with open(log, "ab") as output:
+        process = subprocess.Popen(
+            [FLASK, "--app", "wsgi", "worker", "--verbose"],
+            cwd=ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    worker = Worker(process, log)
+    try:
+        yield worker
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # Huey's graceful stop
+            try:
+                process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

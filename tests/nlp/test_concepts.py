@@ -50,7 +50,8 @@ def test_false_friends_do_not_match(word: str, not_concept: str) -> None:
 def _concept_row(decay: float, bag: Bag) -> dict[str, float]:
     corpus = [Bag(("skole", "bus"), ("skole", "bus")), Bag(("bus", "skole"), ("bus", "skole"))]
     corpus += [Bag(("skole",), ("skole",)), Bag(("bus",), ("bus",))] * 3
-    feat = Featurizer(FeatureConfig(concept_decay=decay)).fit(corpus)
+    # two concepts only: the "splits the answers" gate would switch the block off
+    feat = Featurizer(FeatureConfig(concept_decay=decay, concept_max_share=1.0)).fit(corpus)
     vectorizer = feat.blocks["concept"]
     row = feat._concepts(vectorizer, [bag]).toarray()[0]
     return {token: float(row[col]) for token, col in vectorizer.vocabulary_.items()}

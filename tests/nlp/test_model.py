@@ -218,3 +218,35 @@ def test_theme_from_dict_is_lenient() -> None:
 def test_fresh_theme_id() -> None:
     assert fresh_theme_id([]) == "t1"
     assert fresh_theme_id(["t2", "t10", "x7"]) == "t11"
+
+
+def test_label_groups_names_themes_anew_from_their_texts() -> None:
+    from nlp import label_groups
+
+    bus = [
+        "Bussen kører sjældent om aftenen",
+        "Bussen er forsinket om aftenen",
+        "Bussen er forsinket",
+    ]
+    play = ["Legepladsen er slidt", "En ny legeplads i parken", "Legepladsen mangler gynger"]
+    named = ["Pædagogen Lone råber", "Lone råber hele tiden", "lone råber ad børnene"]
+    terms = label_groups([bus, play + named], ["Ingenting at sige"], questions=["Hvad mangler?"])
+    assert terms[0][0] in ("bussen", "busser") and "legepladsen" in terms[1]
+    assert "lone" in terms[1]
+    # The caller's check keeps words out; the label stays as it was while its terms still lead.
+    kept = label_groups([bus, play + named], allow_term=lambda term: "lone" not in term.split())
+    assert "lone" not in kept[1] and "legepladsen" in kept[1]
+    first = label_groups([bus, play])[0]
+    assert len(first) >= 2
+    before = " · ".join(reversed(first[:2]))
+    assert label_groups([bus, play], previous=[before])[0][:2] == list(reversed(first[:2]))
+
+
+def test_the_redaction_placeholder_is_never_a_word() -> None:
+    from nlp import normalize_text
+    from nlp.text import analyze
+
+    assert "fjernet" not in normalize_text("Min søn [fjernet] er 7 og [FJERNET] går i skole")
+    (units,) = analyze(["[fjernet] siger [fjernet] at skolen er [fjernet]"])
+    assert "fjernet" not in [word for unit in units for word in unit.surfaces]
+    assert "fjernet" in normalize_text("Bænken er fjernet")  # the word itself is kept

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveys import audit, campaigns, moderation
+from surveys import accounts, audit, campaigns, moderation
 from surveys.campaigns import CampaignInput
-from surveys.models import AnswerStatus, AuditEntry, RetentionAction
+from surveys.models import (
+    AnswerStatus,
+    AuditEntry,
+    KioskDevice,
+    RetentionAction,
+    StaffRole,
+    StaffUser,
+    Wall,
+    WallReply,
+)
 from tests.factories import make_answer, make_organisation, make_staff, make_wall
 
 
@@ -131,3 +143,75 @@ def test_moderation_never_copies_the_answer_text(session: Session) -> None:
     logged = " ".join(f"{e.before} {e.after}" for e in session.scalars(select(AuditEntry)))
     for piece in ("Sofie", "22 33", "Rønne Skole", "datter"):
         assert piece not in logged
+
+
+class AuditDown(Exception):
+    """The audit write failed (a full disk, a lost connection)."""
+
+
+def _add_device(session: Session, manager: StaffUser, wall: Wall) -> None:
+    campaigns.add_device(session, manager, wall, "Biblioteket")
+
+
+def _revoke_device(session: Session, manager: StaffUser, wall: Wall) -> None:
+    device = KioskDevice(wall_id=wall.id, name="Tablet", token="tok-0123456789abcdef")
+    session.add(device)
+    session.commit()
+    campaigns.revoke_device(session, manager, device)
+
+
+def _add_reply(session: Session, manager: StaffUser, wall: Wall) -> None:
+    campaigns.add_reply(session, manager, wall, "Vi sætter bænke op i maj")
+
+
+def _hide_reply(session: Session, manager: StaffUser, wall: Wall) -> None:
+    reply = WallReply(wall_id=wall.id, text="Tak")
+    session.add(reply)
+    session.commit()
+    campaigns.hide_reply(session, manager, reply)
+
+
+def _create_user(session: Session, manager: StaffUser, wall: Wall) -> None:
+    accounts.create_user(session, manager, "ny@kommune.dk", StaffRole.VIEWER, "Ny")
+
+
+def _stored(session: Session) -> dict[str, Any]:
+    return {
+        "devices": session.scalar(select(func.count()).select_from(KioskDevice)),
+        "revoked": session.scalar(select(func.count()).where(KioskDevice.revoked_at.is_not(None))),
+        "replies": session.scalar(select(func.count()).select_from(WallReply)),
+        "hidden": session.scalar(select(func.count()).where(WallReply.is_hidden)),
+        "users": session.scalar(select(func.count()).select_from(StaffUser)),
+    }
+
+
+@pytest.mark.parametrize(
+    "change", [_add_device, _revoke_device, _add_reply, _hide_reply, _create_user]
+)
+def test_a_change_is_not_stored_when_its_audit_entry_fails(
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    change: Callable[[Session, StaffUser, Wall], None],
+) -> None:
+    """A change and its audit row are one transaction: no audit entry, no change."""
+    wall = make_wall(session)
+    manager = make_staff(session, wall.campaign.organisation, "admin")
+
+    def failing_record(*args: Any, **kwargs: Any) -> AuditEntry:
+        raise AuditDown
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    before = _stored(session)
+    with pytest.raises(AuditDown):
+        change(session, manager, wall)
+    session.rollback()  # what the request's teardown does after an error
+    after = _stored(session)
+    # The rows the test set up itself (one device or reply) were committed before the change.
+    assert {key: after[key] - before[key] for key in after} == {
+        "devices": 1 if change is _revoke_device else 0,
+        "revoked": 0,
+        "replies": 1 if change is _hide_reply else 0,
+        "hidden": 0,
+        "users": 0,
+    }
+    assert session.scalars(select(AuditEntry)).all() == []

@@ -9,8 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import delete, select
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+from app import create_app
 from surveys.backup import (
     BackupError,
     backup_database,
@@ -20,7 +22,9 @@ from surveys.backup import (
     restore_database,
     verify_backup,
 )
+from surveys.db import make_engine, make_session_factory
 from surveys.models import Answer, Wall
+from tests.databases import TemplateDatabase
 from tests.factories import make_answer, make_wall
 
 
@@ -64,6 +68,34 @@ def test_backup_then_restore_brings_back_exactly_that_moment(
     # The restored database takes new answers as before.
     make_answer(session, session.scalars(select(Wall)).one(), "Efter gendannelsen")
     assert _texts(session) == [*before, "Efter gendannelsen"]
+
+
+def _schema_revision(session: Session) -> str | None:
+    return session.scalar(sql("SELECT version_num FROM alembic_version"))
+
+
+def test_a_backup_restores_onto_a_new_servers_empty_database(
+    session: Session, database_url: str, template_db: TemplateDatabase, tmp_path: Path
+) -> None:
+    """Disaster recovery (docs/operations.md): the backup restored into a new, empty
+    database has the answers and the schema, and takes new answers after them."""
+    before = _world(session)
+    revision = _schema_revision(session)
+    backup = backup_database(database_url, tmp_path / "backups" / "nightly").path
+    session.close()
+    with template_db.empty(tmp_path) as new_url:
+        restore_database(new_url, backup)
+        engine = make_engine(new_url)
+        try:
+            with make_session_factory(engine)() as restored:
+                assert _texts(restored) == before
+                assert _schema_revision(restored) == revision
+                wall = restored.scalars(select(Wall)).one()
+                make_answer(restored, wall, "Det første svar på den nye server")
+                assert _texts(restored) == [*before, "Det første svar på den nye server"]
+        finally:
+            engine.dispose()
+    assert _texts(session) == before  # the old database was only read
 
 
 def test_backup_files_are_private_complete_and_never_overwritten(
@@ -140,3 +172,31 @@ def test_cli_backup_verify_and_restore(
 
     bad = runner.invoke(args=["backup", "create", "--output", str(backup)])
     assert bad.exit_code != 0 and "exists already" in bad.output
+
+
+def test_cli_restore_on_a_new_server_as_the_operations_guide_says(
+    session: Session, database_url: str, template_db: TemplateDatabase, tmp_path: Path
+) -> None:
+    """docs/operations.md, "Restore on a new server": an empty database, then
+    ``backup restore FILE --no-safety-backup --yes`` and ``db upgrade``."""
+    before = _world(session)
+    backup = backup_database(database_url, tmp_path / "backups" / "nightly").path
+    with template_db.empty(tmp_path) as new_url:
+        app = create_app({"TESTING": True, "DATABASE_URL": new_url, "SECRET_KEY": "new-server"})
+        app.instance_path = str(tmp_path / "new-instance")
+        try:
+            runner = app.test_cli_runner()
+            restored = runner.invoke(
+                args=["backup", "restore", str(backup), "--no-safety-backup", "--yes"]
+            )
+            assert restored.exit_code == 0, restored.output
+            upgraded = runner.invoke(args=["db", "upgrade"])
+            assert upgraded.exit_code == 0, upgraded.output
+        finally:
+            app.extensions["stemmer.db"].engine.dispose()
+        engine = make_engine(new_url)
+        try:
+            with make_session_factory(engine)() as new_session:
+                assert _texts(new_session) == before
+        finally:
+            engine.dispose()

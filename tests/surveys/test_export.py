@@ -159,7 +159,10 @@ def test_xlsx_cells_are_neutralised_text_never_formulas(session: Session) -> Non
     header = [c.value for c in rows[0]]
     assert header[export.COLUMNS.index("text")] == "'=Svar"
     cells = [c for row in rows for c in row]
-    assert all(c.data_type == "s" for c in cells if c.value is not None)
+    typed = export.NUMBER_COLUMNS + export.DATE_COLUMNS  # numbers and dates (issue 24)
+    texts = [c for c in cells if c.row == 1 or export.COLUMNS[c.column - 1] not in typed]
+    assert all(c.data_type == "s" for c in texts if c.value is not None)
+    assert all(c.data_type != "f" for c in cells)
     for cell in cells:
         if isinstance(cell.value, str):
             assert not cell.value.startswith(export._FORMULA_START), cell.value
@@ -177,12 +180,13 @@ def test_xlsx_cells_are_neutralised_text_never_formulas(session: Session) -> Non
 def test_csv_keeps_html_as_plain_text_and_neutralises_theme_labels(session: Session) -> None:
     wall = make_wall(session)
     answer = make_answer(session, wall, "<b>fed</b> <script>alert('x')</script>")
-    _theme_run(session, wall.campaign, {"t": [answer.id]}, {"t": "@Tema"})
+    # ("@Tema" would be a social media handle: the guard keeps it out of every label)
+    _theme_run(session, wall.campaign, {"t": [answer.id]}, {"t": "+Tema"})
     buffer = io.StringIO()
     export.write_csv(session, wall.campaign, buffer)
     (row,) = _parse(buffer.getvalue())
     assert row["text"] == "<b>fed</b> <script>alert('x')</script>"
-    assert row["themes"] == "'@Tema"
+    assert row["themes"] == "'+Tema"
     assert "&lt;" not in buffer.getvalue()
 
 

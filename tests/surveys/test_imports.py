@@ -472,7 +472,7 @@ def test_nothing_is_half_imported_when_the_database_refuses(
         engine.dispose()
         return plan
 
-    monkeypatch.setattr(imports, "plan_import", plan_then_race)
+    monkeypatch.setattr(imports.writing, "plan_import", plan_then_race)
     with pytest.raises(Conflict):
         imports.import_answers(session, wall, table, ColumnMapping(text="Svar"))
     assert [a.text for a in answers(session, wall)] == ["Tre"]  # only the other one's answer

@@ -25,6 +25,7 @@ from surveys.models import (
     ThemeRun,
     WallReply,
 )
+from surveys.report import PublicChoice
 from surveys.themes import Scope, build_themes
 from tests.factories import make_answer, make_staff, make_wall
 from tests.surveys.test_themes import TOPICS
@@ -40,7 +41,11 @@ def make_run(
     hidden: tuple[str, ...] = (),
     descriptions: dict[str, str] | None = None,
 ) -> ThemeRun:
-    """A hand-built campaign-wide theme run: {theme key: member answer ids}."""
+    """A hand-built campaign-wide theme run: {theme key: member answer ids}.
+
+    ``labels`` are names staff gave (kept in the scope's curation, as renaming does); a theme
+    without one has only its engine label, the key.
+    """
     run = ThemeRun(
         campaign_id=campaign.id,
         scope_key=Scope(campaign.id).key,
@@ -64,6 +69,15 @@ def make_run(
         session.flush()
         for answer_id in members:
             session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer_id, run_id=run.id))
+    if labels:
+        curation = session.scalars(
+            select(ThemeCuration).where(ThemeCuration.scope_key == run.scope_key)
+        ).first()
+        if curation is None:
+            curation = ThemeCuration(campaign_id=campaign.id, scope_key=run.scope_key, data={})
+            session.add(curation)
+        renamed = dict((curation.data or {}).get("renamed") or {}) | labels
+        curation.data = {**(curation.data or {}), "renamed": renamed}
     session.commit()
     return run
 
@@ -271,19 +285,24 @@ def test_publishing_snapshots_the_run_and_is_audited(session: Session) -> None:
     with pytest.raises(NotFound):
         reports.build_public_report(session, campaign.slug)
     with pytest.raises(InvalidInput):
-        reports.publish_report(session, manager, campaign)  # no themes yet
+        reports.publish_report(session, manager, campaign, [PublicChoice("t1")])  # no themes yet
     first = make_run(session, campaign, {"t1": [x.id for x in a[:3]]}, labels={"t1": "Først"})
     with pytest.raises(NotFound):
-        reports.publish_report(session, stranger, campaign)
+        reports.publish_report(session, stranger, campaign, [PublicChoice("t1")])
     assert campaign.published_at is None
 
-    assert reports.publish_report(session, manager, campaign).id == first.id
+    assert reports.publish_report(session, manager, campaign, [PublicChoice("t1")]).id == first.id
     assert campaign.published_at is not None and campaign.published_run_id == first.id
     public = reports.build_public_report(session, campaign.slug)
     assert [t.label for t in public.themes] == ["Først"] and public.breakdowns == []
 
     make_run(session, campaign, {"t2": [x.id for x in a]}, labels={"t2": "Senere"})
-    assert [t.label for t in reports.build_report(session, campaign).themes] == ["Senere"]
+    draft = reports.build_report(session, campaign, draft=True)
+    assert [t.label for t in draft.themes] == ["Senere"]
+    assert draft.version is reports.ReportVersion.DRAFT
+    report = reports.build_report(session, campaign)  # the published run, as published
+    assert [t.label for t in report.themes] == ["Først"]
+    assert report.version is reports.ReportVersion.PUBLISHED
     assert [t.label for t in reports.build_public_report(session, campaign.slug).themes] == [
         "Først"
     ]
@@ -305,6 +324,6 @@ def test_all_themes_hidden_cannot_be_published(session: Session) -> None:
     make_run(session, wall.campaign, {"t": [answer.id]}, hidden=("t",))
     manager = make_staff(session, wall.campaign.organisation, "manager")
     with pytest.raises(InvalidInput):
-        reports.publish_report(session, manager, wall.campaign)
+        reports.publish_report(session, manager, wall.campaign, [PublicChoice("t")])
     assert reports.build_report(session, wall.campaign).themes == []
     assert wall.campaign.published_at is None

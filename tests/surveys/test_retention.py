@@ -130,3 +130,29 @@ def test_retention_run_command(runner: FlaskCliRunner, session: Session) -> None
     assert "Did anonymise 0" in runner.invoke(args=["retention", "run"]).output
     session.expire_all()
     assert session.scalars(select(Answer)).one().area is None
+
+
+def test_deleted_answers_no_longer_name_a_theme(session: Session) -> None:
+    from surveys.models import ThemeRun
+    from surveys.themes import Scope, build_themes
+
+    wall = _campaign_wall(session, RetentionAction.DELETE, months=6)
+    texts = ["Svømmehallen skal have længere åbningstid"] * 3 + ["Legepladsen er for lille"] * 3
+    for text in texts:
+        make_answer(session, wall, text, created_at=NOW - timedelta(days=100))
+    for _ in range(3):  # old answers: they name a theme until retention deletes them
+        make_answer(
+            session,
+            wall,
+            "Bussen til Rønne kører for sjældent",
+            created_at=NOW - timedelta(days=200),
+        )
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    assert any("bus" in t.label for t in run.themes)
+
+    run_retention(session, now=NOW)
+
+    session.expire_all()
+    themes = session.get(ThemeRun, run.id).themes
+    assert not any("bus" in t.label or "bussen" in t.terms for t in themes)
+    assert sum(t.size for t in themes) <= 6

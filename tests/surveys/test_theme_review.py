@@ -190,6 +190,24 @@ def test_rename_takes_effect_validates_and_is_audited(session: Session, world: W
             review.rename_theme(session, world.analyst, world.scope, bad_key, "Navn")
 
 
+def test_names_and_descriptions_staff_write_pass_the_guard(session: Session, world: World) -> None:
+    key = world.key_of(session, "bus")
+    old = theme(session, world.run, key).label
+    for name in ("Lone råber", "pædagogen lone", "LONE OG BUSSEN", "Ring på 22 33 44 55"):
+        with pytest.raises(InvalidInput) as error:
+            review.rename_theme(session, world.analyst, world.scope, key, name)
+        assert error.value.code == "label_personal_data"
+        with pytest.raises(InvalidInput) as error:
+            review.split_theme(session, world.analyst, world.scope, key, world.ids["bus"][:1], name)
+        assert error.value.code == "label_personal_data"
+        with pytest.raises(InvalidInput) as error:
+            review.describe_theme(session, world.analyst, world.scope, key, f"Om {name}")
+        assert error.value.code == "description_personal_data"
+    assert theme(session, world.run, key).label == old
+    renamed = review.rename_theme(session, world.analyst, world.scope, key, "Sol og busser")
+    assert renamed.label == "Sol og busser"  # a word that is also a name ("Sol") is fine
+
+
 def test_describe_sets_bounds_and_clears(session: Session, world: World) -> None:
     key = world.key_of(session, "legeplads")
     review.describe_theme(session, world.analyst, world.scope, key, "Legepladser <b>og</b> parker")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from surveys import operations
+import surveys.themes as bridge
+from surveys import answers, events
 from surveys.demo import load_demo
 from surveys.errors import InvalidInput
 from surveys.models import (
@@ -111,71 +112,92 @@ def test_rerun_keeps_keys_labels_and_descriptions_staff_wrote(session: Session) 
     assert second.id != first.id
 
 
-def test_new_answer_is_assigned_on_arrival(session: Session) -> None:
-    wall, ids = _wall_with_topics(session)
-    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
-    bus_theme = sorted(_memberships(session, run)[ids["bus"][0]])[0]
-    result = operations.submit_answer(
-        session,
-        wall,
-        prompt_id=wall.prompts[0].id,
-        text="Bussen kører for sjældent om aftenen",
-        client_submission_id="arrival-00001",
-    )
-    rows = session.scalars(
-        select(ThemeAssignment).where(ThemeAssignment.answer_id == result.answer.id)
-    ).all()
-    assert [r.source for r in rows] and all(r.source == "transform" for r in rows)
-    keys = {t.id: t.key for t in run.themes}
-    assert keys[rows[0].theme_id] == bus_theme
-
-
-def test_answer_without_runs_is_stored_without_themes(session: Session) -> None:
-    wall = make_wall(session)
-    result = operations.submit_answer(
-        session, wall, prompt_id=wall.prompts[0].id, text="Hej", client_submission_id="norun-0001"
-    )
-    assert session.get(Answer, result.answer.id) is not None
-    assert session.scalars(select(ThemeAssignment)).all() == []
-
-
-def _arrive(session: Session, wall, number: int) -> list[ThemeAssignment]:
-    result = operations.submit_answer(
+def _submit(session: Session, wall, number: int):
+    return answers.submit_answer(
         session,
         wall,
         prompt_id=wall.prompts[0].id,
         text="Bussen kører for sjældent om aftenen",
         client_submission_id=f"arrival-{number:05d}",
     )
+
+
+def _rows_of(session: Session, answer_id: int) -> list[ThemeAssignment]:
     return list(
-        session.scalars(
-            select(ThemeAssignment).where(ThemeAssignment.answer_id == result.answer.id)
-        )
+        session.scalars(select(ThemeAssignment).where(ThemeAssignment.answer_id == answer_id))
     )
+
+
+def test_a_new_answer_is_stored_first_and_placed_under_themes_by_the_queue_task(
+    session: Session,
+) -> None:
+    wall, ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    bus_theme = sorted(_memberships(session, run)[ids["bus"][0]])[0]
+    sent: list[dict[str, int]] = []
+
+    def receiver(sender: Session, **data: int) -> None:
+        sent.append(data)
+
+    with events.answer_stored.connected_to(receiver):
+        result = _submit(session, wall, 1)
+    # The request stores the answer and announces it; the theme engine does not run in it.
+    assert sent == [{"answer_id": result.answer.id, "campaign_id": wall.campaign_id}]
+    assert _rows_of(session, result.answer.id) == []
+    assert bridge.answers_to_place(session) == [result.answer.id]
+    # The queue's task places it, once: a second run (a retried or doubled job) does nothing.
+    assert bridge.place_new_answers(session, [result.answer.id]) == 1
+    rows = _rows_of(session, result.answer.id)
+    assert [r.source for r in rows] and all(r.source == "transform" for r in rows)
+    keys = {t.id: t.key for t in run.themes}
+    assert keys[rows[0].theme_id] == bus_theme
+    assert bridge.place_new_answers(session, [result.answer.id]) == 0
+    assert len(_rows_of(session, result.answer.id)) == len(rows)
+    assert bridge.answers_to_place(session) == []
+
+
+def test_placing_leaves_the_answers_a_run_was_fitted_on_as_they_are(session: Session) -> None:
+    wall, ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    fitted = ids["bus"][0]
+    before = {(r.theme_id, r.source) for r in _rows_of(session, fitted)}
+    assert before and {source for _theme, source in before} == {"fit"}
+    # The run took them in: nothing left to place ...
+    assert bridge.answers_to_place(session) == []
+    # ... and placing one again (as an old queued task might) keeps its membership.
+    session.execute(update(Answer).where(Answer.id == fitted).values(themes_placed_at=None))
+    session.commit()
+    assert bridge.place_new_answers(session, [fitted]) == 1
+    assert {(r.theme_id, r.source) for r in _rows_of(session, fitted)} == before
+    assert {r.run_id for r in _rows_of(session, fitted)} == {run.id}
+
+
+def test_answer_without_runs_is_stored_without_themes(session: Session) -> None:
+    wall = make_wall(session)
+    result = answers.submit_answer(
+        session, wall, prompt_id=wall.prompts[0].id, text="Hej", client_submission_id="norun-0001"
+    )
+    assert session.get(Answer, result.answer.id) is not None
+    assert session.scalars(select(ThemeAssignment)).all() == []
+    assert bridge.answers_to_place(session) == []  # nothing to place it under
+
+
+def test_hidden_answers_are_not_placed(session: Session) -> None:
+    wall, _ids = _wall_with_topics(session)
+    build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    answer = _submit(session, wall, 1).answer
+    session.execute(update(Answer).where(Answer.id == answer.id).values(status=AnswerStatus.HIDDEN))
+    session.commit()
+    assert answer.id not in bridge.answers_to_place(session)
+    assert bridge.place_new_answers(session, [answer.id]) == 0
+    assert _rows_of(session, answer.id) == []
 
 
 def test_the_first_run_is_noticed_by_the_next_answer(session: Session) -> None:
     wall, _ids = _wall_with_topics(session)
-    assert _arrive(session, wall, 1) == []  # no run yet (and that is remembered)
+    assert not bridge.campaign_has_runs(session, wall.campaign_id)
     build_themes(session, Scope(wall.campaign_id), n_themes=3)
-    assert _arrive(session, wall, 2) != []  # a run made in this process: noticed at once
-
-
-def test_a_run_made_elsewhere_is_noticed_within_seconds(
-    session: Session, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import surveys.themes as bridge
-
-    wall, _ids = _wall_with_topics(session)
-    assert _arrive(session, wall, 1) == []
-    build_themes(session, Scope(wall.campaign_id), n_themes=3)
-    # As if the run had been made by another process: this one still remembers "no run".
-    bridge._WITH_RUNS.clear()
-    key = bridge._campaign_key(session, wall.campaign_id)
-    bridge._WITHOUT_RUNS[key] = bridge.time.monotonic()
-    assert _arrive(session, wall, 2) == []
-    monkeypatch.setattr(bridge, "NO_RUN_RECHECK_SECONDS", 0.0)
-    assert _arrive(session, wall, 3) != []
+    assert bridge.campaign_has_runs(session, wall.campaign_id)
 
 
 def test_scope_checks_wall_and_prompt_belong_to_campaign(session: Session) -> None:
@@ -239,3 +261,98 @@ def test_rerun_after_a_run_whose_model_cannot_be_read(session: Session) -> None:
     second = build_themes(session, scope, n_themes=3)
     assert {t.key for t in second.themes} == {t.key for t in first.themes}
     assert sum(t.size for t in second.themes) >= 20
+
+
+# --- privacy: labels come from approved answers and never show personal data (issue 20) ---
+
+
+def test_the_label_check_is_case_insensitive() -> None:
+    from surveys.themes import public_label, public_terms, shows_personal_data
+
+    for name in ("lone", "LONE", "Lone", "råber · lone", "pædagogen Lone"):
+        assert shows_personal_data(name), name
+    # Ordinary words, also those that are names too ("sol", "mark"), stay.
+    for word in ("legepladsen", "sol", "mark", "bussen kører", "solsikken"):
+        assert not shows_personal_data(word), word
+    assert public_label("råber · lone · solsikken") == "råber · [fjernet] · solsikken"
+    assert public_label("Ring på 22 33 44 55") == "Ring på [fjernet]"
+    assert public_terms(["råber", "LONE", "lone råber", "skov"]) == ["råber", "skov"]
+
+
+def _staff(session: Session, wall):
+    from tests.factories import make_staff
+
+    return make_staff(session, wall.campaign.organisation, "moderator")
+
+
+def test_a_name_in_approved_answers_never_becomes_a_theme_term(session: Session) -> None:
+    wall, _ids = _wall_with_topics(session)
+    for text in ("Bussen med chaufføren Lone er altid sent", "lone kører bussen for stærkt"):
+        for _ in range(4):
+            make_answer(session, wall, text)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    words = " ".join(" ".join([t.label, t.auto_label, *t.terms]) for t in run.themes).lower()
+    assert "lone" not in words.split() and "bussen" in words
+
+
+def test_the_placeholder_of_a_redaction_is_never_a_theme_word(session: Session) -> None:
+    wall, _ids = _wall_with_topics(session)
+    redacted = [
+        make_answer(session, wall, f"[fjernet] siger at bussen er [fjernet] {i}").id
+        for i in range(8)
+    ]
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    words = " ".join(" ".join([t.label, *t.terms]) for t in run.themes).lower()
+    assert "fjernet" not in words
+    assert _memberships(session, run).get(redacted[0])  # the answers still have a theme
+
+
+def test_hiding_an_unrelated_answer_keeps_the_labels(session: Session) -> None:
+    from surveys.moderation import set_status
+
+    wall, ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    before = [(t.key, t.label, t.terms) for t in run.themes]
+    answer = session.get(Answer, ids["bus"][5])  # "Vi mangler en bus i weekenden"
+    set_status(session, _staff(session, wall), [answer], AnswerStatus.HIDDEN)
+    session.refresh(run)
+    assert [(t.key, t.label) for t in run.themes] == [(k, label) for k, label, _t in before]
+    assert sum(t.size for t in run.themes) < sum(len(v) for v in ids.values())
+
+
+def test_relabelling_keeps_the_name_staff_wrote(session: Session) -> None:
+    from surveys.moderation import set_status
+    from surveys.themes import relabel_run
+
+    wall, ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    bus = next(t for t in run.themes if "bus" in t.label)
+    bus.label = "Transport til skolen"
+    session.commit()
+    answers = [session.get(Answer, a) for a in ids["bus"]]
+    set_status(session, _staff(session, wall), answers, AnswerStatus.HIDDEN)
+    session.refresh(bus)
+    assert bus.label == "Transport til skolen"
+    assert "bus" not in " ".join([bus.auto_label, *bus.terms]) and bus.size == 0
+    relabel_run(session, run)  # again: nothing changes
+    assert bus.label == "Transport til skolen"
+
+
+def test_themes_relabel_cli_renames_a_run_from_approved_answers(
+    runner: FlaskCliRunner, session: Session
+) -> None:
+    wall, _ids = _wall_with_topics(session)
+    run = build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    # A run as an earlier release left it: a name taken from answers nobody approved.
+    leaked = run.themes[0]
+    leaked.label = leaked.auto_label = "råber · lone · solsikken"
+    leaked.terms = ["råber", "lone", "solsikken"]
+    session.commit()
+
+    result = runner.invoke(args=["themes", "relabel"])
+
+    assert result.exit_code == 0, result.output
+    assert "1 theme runs named anew" in result.output
+    session.expire_all()
+    for theme in session.get(ThemeRun, run.id).themes:
+        assert "lone" not in theme.label.lower() and "lone" not in theme.terms

@@ -29,7 +29,8 @@
   var thanks = document.getElementById('kiosk-thanks');
   var idle = document.getElementById('kiosk-idle');
   var title = document.getElementById('kiosk-title');
-  var status = S.outboxStatus(document.getElementById('outbox-status'), config);
+  // A shared tablet: the status line only, never the text of someone else's answer.
+  var status = S.outboxStatus(document.getElementById('outbox'), { showTexts: false });
   var count = S.counter(textarea, config.lang);
   var prompt = null; // the chosen prompt: {id, text}
   var timers = [];
@@ -198,9 +199,11 @@
     });
     S.outbox.send(data.client_submission_id).then(function (result) {
       submit.disabled = false;
-      if (result.state === 'failed') {
+      if (result.state === 'refused') {
+        // Stemmer refused it: the text stays in the form with the reason, to correct.
+        S.outbox.discard(data.client_submission_id);
         idField.value = S.newId();
-        S.showError(form, textarea, S.errorMessage(result, config.msgEmpty));
+        S.showError(form, textarea, S.errorMessage(result, config.msgFailed));
         armIdle();
         return;
       }
@@ -208,7 +211,8 @@
       thanks.querySelector('[data-slot="text"]').textContent = data.text.trim();
       var line = thanks.querySelector('[data-slot="status"]');
       if (result.state === 'queued') {
-        line.textContent = result.reason === 'busy' ? config.msgKeptBusy : config.msgKept;
+        line.textContent = result.reason === 'busy' ? config.msgKeptBusy
+          : result.reason === 'unreachable' ? config.msgKeptUnreachable : config.msgKept;
       } else {
         line.textContent = result.data && result.data.status === 'approved'
           ? config.msgApproved : config.msgPending;

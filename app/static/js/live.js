@@ -1,5 +1,8 @@
 /* Live wall: new approved answers by server-sent events, falling back to polling.
- * Once themes exist, a cloud of them is kept up to date the same way ("themes"). */
+ * Once themes exist, a cloud of them is kept up to date the same way ("themes").
+ * On a projector (one screen, no scrolling) the page shows as many notes as fit and rotates
+ * through the newest every few seconds; the theme cloud's type gets smaller until every theme
+ * fits; a note a presenter spotlights is shown large instead of the notes. */
 (function () {
   'use strict';
   var root = document.getElementById('live');
@@ -9,7 +12,9 @@
   var side = document.getElementById('live-side');
   var themesPanel = document.getElementById('live-themes');
   var cloud = document.getElementById('live-cloud');
-  var hasReply = !!(side && side.querySelector('.live-reply'));
+  var wall = document.getElementById('live-wall');
+  var spot = document.getElementById('live-spotlight');
+  var spotText = document.getElementById('live-spotlight-text');
   var config = root.dataset;
   var max = parseInt(config.max, 10) || 24;
   var filtered = config.filtered === '1';
@@ -24,6 +29,11 @@
   var retry = 0;
   var polling = false;
   var pollRound = 0;
+  var ROTATE_MS = parseInt(config.rotateMs, 10) || 8000;
+  var SPOTLIGHT_MS = 3000;
+  var projector = window.matchMedia('(min-width: 75rem) and (min-height: 40rem)');
+  var pageStart = 0;   // index of the first note shown on the projector
+  var pageEnd = 0;     // index after the last one
 
   function find(id) {
     return list.querySelector('.live-note[data-id="' + id + '"]');
@@ -55,12 +65,78 @@
     list.insertBefore(item, list.firstChild);
     while (list.children.length > max) list.removeChild(list.lastChild);
     empty.hidden = true;
+    pageStart = 0;  // a new note is shown at once, first
+    fitNotes();
   }
 
   function takeDown(id) {
     var existing = find(id);
     if (existing) existing.parentNode.removeChild(existing);
     empty.hidden = list.children.length > 0;
+    fitNotes();
+  }
+
+  /* The notes on a projector: from pageStart, as many as fit inside the wall (at least one);
+   * the others wait for their turn. Elsewhere every note is shown and the page scrolls. */
+  function fitNotes() {
+    var items = Array.prototype.slice.call(list.children);
+    if (!projector.matches || !wall || wall.hidden) {
+      items.forEach(function (item) { item.hidden = false; });
+      pageEnd = items.length;
+      return;
+    }
+    if (pageStart >= items.length) pageStart = 0;
+    items.forEach(function (item) { item.hidden = true; });
+    wall.scrollTop = 0;
+    // Layout positions inside the wall (its CSS makes it their offsetParent), not the
+    // bounding boxes: a new note's entry animation moves and scales it for a moment.
+    var limit = wall.clientHeight;
+    var index = pageStart;
+    for (; index < items.length; index++) {
+      var item = items[index];
+      item.hidden = false;
+      if (index > pageStart && item.offsetTop + item.offsetHeight > limit) {
+        item.hidden = true;
+        break;
+      }
+    }
+    pageEnd = index;
+  }
+
+  function rotate() {
+    var count = list.children.length;
+    if (projector.matches && (pageStart > 0 || pageEnd < count)) {
+      pageStart = pageEnd >= count ? 0 : pageEnd;
+      fitNotes();
+    }
+  }
+
+  /* The spotlight: one note, large, in place of the notes; asked for every few seconds. */
+  function showSpotlight(data) {
+    if (!spot || !data) return;
+    var on = data.id !== null && data.id !== undefined;
+    if (on) {
+      spotText.textContent = String(data.text);
+      spotText.classList.toggle('is-long', spotText.textContent.length > (parseInt(spotText.dataset.long, 10) || 180));
+      spotText.dataset.id = String(data.id);
+    }
+    spot.hidden = !on;
+    if (wall.hidden !== on) {
+      wall.hidden = on;
+      fitNotes();
+    }
+  }
+
+  function pollSpotlight() {
+    if (!config.spotlight) return;
+    fetch(config.spotlight, { headers: { 'Accept': 'application/json' }, cache: 'no-store' })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(showSpotlight)
+      .catch(function () { /* try again next time */ })
+      .then(function () { setTimeout(pollSpotlight, SPOTLIGHT_MS); });
   }
 
   /* The theme cloud: labels as text (never HTML), sizes as classes (the CSP forbids styles). */
@@ -99,19 +175,31 @@
     while (cloud.firstChild) cloud.removeChild(cloud.firstChild);
     items.forEach(function (item) { cloud.appendChild(item); });
     themesPanel.hidden = items.length === 0;
-    side.hidden = items.length === 0 && !hasReply;
+    side.hidden = items.length === 0;
     fitThemes();
     setTimeout(fitThemes, 700);  // again once the entry animation (a transform) is over
   }
 
-  /* On a projector the page never scrolls: leave out the smallest themes (last) rather than
-   * show half a bubble. */
+  /* On a projector the page never scrolls: the cloud's type gets smaller in steps until every
+   * theme fits the panel; only if even the smallest step is too big are the smallest themes
+   * (last) left out rather than shown as half a bubble. */
+  var DENSE = ['is-dense-1', 'is-dense-2', 'is-dense-3', 'is-dense-4'];
+
   function fitThemes() {
     if (!cloud || themesPanel.hidden) return;
     var items = Array.prototype.slice.call(cloud.children);
     items.forEach(function (item) { item.hidden = false; });
+    DENSE.forEach(function (name) { cloud.classList.remove(name); });
     var panel = themesPanel.getBoundingClientRect();
     var limit = panel.bottom - (parseFloat(getComputedStyle(themesPanel).paddingBottom) || 0);
+    function overflows() {
+      var last = items[items.length - 1];
+      return items.length > 0 && last.getBoundingClientRect().bottom > limit + 1;
+    }
+    for (var step = 0; step < DENSE.length && overflows(); step++) {
+      if (step > 0) cloud.classList.remove(DENSE[step - 1]);
+      cloud.classList.add(DENSE[step]);
+    }
     items.forEach(function (item, index) {
       if (index > 0 && item.getBoundingClientRect().bottom > limit + 1) item.hidden = true;
     });
@@ -194,5 +282,16 @@
     fitThemes();
     window.addEventListener('resize', fitThemes);
   }
+  fitNotes();
+  window.addEventListener('resize', fitNotes);
+  // Measure again once the fonts are in: a note's height changes with them.
+  function refit() {
+    fitNotes();
+    fitThemes();
+  }
+  window.addEventListener('load', refit);
+  if (document.fonts && document.fonts.ready) document.fonts.ready.then(refit);
+  setInterval(rotate, ROTATE_MS);
+  setTimeout(pollSpotlight, SPOTLIGHT_MS);
   connect();
 }());

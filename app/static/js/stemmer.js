@@ -1,9 +1,13 @@
 /* Stemmer: helpers shared by the participant pages (no framework, progressive enhancement).
  *
  * - Stemmer.outbox: answers are kept in localStorage with their client_submission_id until
- *   the server has confirmed them, and re-sent when the connection returns (or, after a 429,
- *   when the rate limit allows). The server stores an id once, so a retry can never double
- *   an answer.
+ *   Stemmer has confirmed them, and sent again after a growing pause, when the connection
+ *   returns, or (after a 429) when the rate limit allows. The server stores an id once, so a
+ *   retry can never double an answer. Nothing leaves the device on a mere "200": only
+ *   Stemmer's JSON reply naming the same client_submission_id confirms an answer (a Wi-Fi
+ *   login page or a proxy may answer anything). An answer Stemmer refuses (its JSON error:
+ *   409, a validation error, the wall closed long ago) stays on the device, shown to the
+ *   participant to correct, send again or delete.
  * - Stemmer.counter: the character counter of an answer box.
  * - Stemmer.form helpers: collect, validate and show errors.
  * - Stemmer.registerWorker: the service worker that keeps the page available offline.
@@ -13,7 +17,12 @@
 
   var OUTBOX_KEY = 'stemmer-outbox-v1';
   var SEND_TIMEOUT_MS = 15000;
-  var RETRY_MS = 10000;
+  // After a round that left answers waiting: a pause that doubles up to the cap; back to the
+  // shortest once an answer gets through or the browser says it is online again.
+  var RETRY_MIN_MS = 5000;
+  var RETRY_MAX_MS = 120000;
+  var retryMs = 0;
+  var retryTimer = 0;
   var memory = null; // used when localStorage is unavailable
   var listeners = [];
   var chain = Promise.resolve();
@@ -54,30 +63,62 @@
     });
   }
 
-  function has(id) {
-    return read().some(function (item) { return item.id === id; });
+  function find(id) {
+    return read().filter(function (item) { return item.id === id; })[0] || null;
   }
 
-  function remove(id) {
-    write(read().filter(function (item) { return item.id !== id; }));
+  function remove(ids) {
+    write(read().filter(function (item) { return ids.indexOf(item.id) === -1; }));
   }
 
+  function update(id, change) {
+    write(read().map(function (item) {
+      if (item.id === id) change(item);
+      return item;
+    }));
+  }
+
+  // Answers still to send (not refused by Stemmer).
+  function queued() {
+    return read().filter(function (item) { return !item.refused; });
+  }
+
+  function isJson(response) {
+    return /^application\/json\s*(;|$)/i.test(response.headers.get('Content-Type') || '');
+  }
+
+  // Resolves with {status, json, data, retryAfterMs}; rejects when there was no reply.
   function sendOne(entry) {
     var controller = window.AbortController ? new AbortController() : null;
     var timer = controller ? setTimeout(function () { controller.abort(); }, SEND_TIMEOUT_MS) : 0;
     var headers = { 'Content-Type': 'application/json', 'Accept': 'application/json' };
     Object.keys(entry.headers || {}).forEach(function (key) { headers[key] = entry.headers[key]; });
+    // When it was written: an answer written before the wall closed (or the kiosk was
+    // switched off) is still taken for a while (README, "JSON API").
+    var body = Object.assign({}, entry.body);
+    if (entry.queuedAt && !body.written_at) body.written_at = new Date(entry.queuedAt).toISOString();
     return fetch(entry.url, {
       method: 'POST',
       headers: headers,
-      body: JSON.stringify(entry.body),
+      body: JSON.stringify(body),
       credentials: 'same-origin',
       cache: 'no-store',
       signal: controller ? controller.signal : undefined
     }).then(function (response) {
       clearTimeout(timer);
-      return response.json().catch(function () { return null; }).then(function (data) {
-        return { status: response.status, data: data };
+      var outcome = {
+        status: response.status,
+        json: isJson(response),
+        data: null,
+        retryAfterMs: (parseInt(response.headers.get('Retry-After'), 10) || 0) * 1000
+      };
+      if (!outcome.json) return outcome;
+      return response.json().then(function (data) {
+        outcome.data = data;
+        return outcome;
+      }, function () {
+        outcome.json = false;
+        return outcome;
       });
     }, function (error) {
       clearTimeout(timer);
@@ -85,60 +126,71 @@
     });
   }
 
-  // Entries that could not be sent: these are the ones the page says are waiting, and why:
-  // 'busy' when the server asked to wait (429: many answers from here just now), else
-  // 'offline' (no connection, a timeout, the server or its database unavailable).
-  function markWaiting(ids, reason) {
-    write(read().map(function (item) {
-      if (ids.indexOf(item.id) !== -1) {
-        item.waiting = true;
-        item.reason = reason;
-      }
-      return item;
-    }));
+  /* What a reply means for the answer sent:
+   * 'sent'        Stemmer stored it: its JSON names the same client_submission_id (200, 201);
+   * 'refused'     Stemmer refused the answer itself: a 4xx with its JSON error object;
+   * 'busy'        asked to wait (429: many answers from here just now);
+   * 'offline'     Stemmer answered that it cannot take answers for a moment (5xx, 408);
+   * 'unreachable' anything else: not Stemmer's reply (a Wi-Fi login page, a proxy, a
+   *               firewall's 403 page), whatever its status. */
+  function verdict(entry, outcome) {
+    var status = outcome.status;
+    var data = outcome.json && outcome.data && typeof outcome.data === 'object' ? outcome.data : null;
+    if (data && (status === 200 || status === 201) && data.client_submission_id === entry.id) {
+      return 'sent';
+    }
+    if (status === 429) return 'busy';
+    if (data && (status >= 500 || status === 408)) return 'offline';
+    if (data && status >= 400 && status < 500 && data.error && typeof data.error.code === 'string') {
+      return 'refused';
+    }
+    return 'unreachable';
   }
 
-  function waiting() {
-    return read().filter(function (item) { return item.waiting; }).length;
-  }
-
-  function busy() {
-    return read().some(function (item) { return item.waiting && item.reason === 'busy'; });
-  }
-
-  function retryable(status) {
-    return status >= 500 || status === 408 || status === 429 || status === 0;
-  }
-
-  // Send every waiting answer in order; stop at the first network problem (the rest wait).
+  // Send every queued answer in order; stop at the first that cannot get through (the rest
+  // wait). Answers Stemmer refused are not sent again by themselves.
   function runFlush() {
-    var results = {};
-    var items = read();
+    var round = { results: {}, delivered: false, waitMs: 0 };
+    var items = queued();
     var index = 0;
-    function stop(entry, reason) {
+    function stop(entry, reason, waitMs) {
       var rest = items.slice(index - 1).map(function (item) { return item.id; });
-      markWaiting(rest, reason);
-      results[entry.id] = { state: 'queued', reason: reason };
-      return results;
+      write(read().map(function (item) {
+        if (rest.indexOf(item.id) !== -1 && !item.refused) {
+          item.waiting = true;
+          item.reason = reason;
+        }
+        return item;
+      }));
+      round.results[entry.id] = { state: 'queued', reason: reason };
+      round.waitMs = waitMs || 0;
+      return round;
     }
     function next() {
-      if (index >= items.length) return Promise.resolve(results);
+      if (index >= items.length) return Promise.resolve(round);
       var entry = items[index++];
-      if (!has(entry.id)) return next(); // sent meanwhile by another tab
+      var stored = find(entry.id);
+      if (!stored || stored.refused) return next(); // handled meanwhile by another tab
       return sendOne(entry).then(function (outcome) {
-        if (outcome.status === 200 || outcome.status === 201) {
-          remove(entry.id);
-          results[entry.id] = { state: 'sent', data: outcome.data };
+        var kind = verdict(entry, outcome);
+        if (kind === 'sent') {
+          // A corrected answer also settles the refused one it replaces.
+          remove(entry.replaces ? [entry.id, entry.replaces] : [entry.id]);
+          round.delivered = true;
+          round.results[entry.id] = { state: 'sent', data: outcome.data };
           emit('sent', { entry: entry, data: outcome.data });
           return next();
         }
-        if (retryable(outcome.status)) {
-          return stop(entry, outcome.status === 429 ? 'busy' : 'offline');
+        if (kind === 'refused') {
+          var error = outcome.data.error;
+          update(entry.id, function (item) {
+            item.refused = { status: outcome.status, code: error.code, message: String(error.message || '') };
+          });
+          round.results[entry.id] = { state: 'refused', status: outcome.status, data: outcome.data };
+          emit('refused', { entry: find(entry.id) || entry, status: outcome.status, data: outcome.data });
+          return next();
         }
-        remove(entry.id);
-        results[entry.id] = { state: 'failed', status: outcome.status, data: outcome.data };
-        emit('failed', { entry: entry, status: outcome.status, data: outcome.data });
-        return next();
+        return stop(entry, kind, outcome.retryAfterMs);
       }, function () { return stop(entry, 'offline'); });
     }
     return next();
@@ -153,17 +205,32 @@
     };
   }
 
+  // After a round: try again later while answers wait, after a growing pause.
+  function planRetry(round) {
+    clearTimeout(retryTimer);
+    if (round.delivered) retryMs = 0;
+    if (!queued().length) {
+      retryMs = 0;
+      return;
+    }
+    retryMs = Math.min(retryMs ? retryMs * 2 : RETRY_MIN_MS, RETRY_MAX_MS);
+    retryTimer = setTimeout(flush, Math.max(retryMs, round.waitMs || 0));
+  }
+
   function flush() {
-    var run = chain.then(locked(runFlush)).then(function (results) {
-      emit('change', { pending: read().length });
-      return results;
+    clearTimeout(retryTimer);
+    var run = chain.then(locked(runFlush)).then(function (round) {
+      planRetry(round);
+      emit('change', {});
+      return round.results;
     });
-    chain = run.catch(function () { /* keep the chain alive */ });
+    chain = run.catch(function () { planRetry({}); });
     return run;
   }
 
   var outbox = {
-    /** Keep an answer until the server confirms it. */
+    /** Keep an answer until Stemmer confirms it. ``entry.replaces``: the id of a refused
+     * answer this one corrects (settled when this one is sent). */
     add: function (entry) {
       var items = read();
       if (!items.some(function (item) { return item.id === entry.id; })) {
@@ -171,69 +238,156 @@
         items.push(entry);
         write(items);
       }
-      emit('change', { pending: items.length });
+      emit('change', {});
     },
-    /** Try to send everything; resolves with this entry's outcome (sent, queued, failed;
-     * a queued one has a reason: 'busy' or 'offline'). */
+    /** Try to send everything; resolves with this entry's outcome: {state: 'sent', data},
+     * {state: 'queued', reason: 'offline' | 'unreachable' | 'busy'} or {state: 'refused',
+     * status, data: {error: {code, message}}}. */
     send: function (id) {
       return flush().then(function (results) {
         if (results[id]) return results[id];
-        return { state: has(id) ? 'queued' : 'sent', data: null };
+        var entry = find(id); // another tab's round took it
+        if (!entry) return { state: 'sent', data: null };
+        if (entry.refused) {
+          return { state: 'refused', status: entry.refused.status, data: { error: entry.refused } };
+        }
+        return { state: 'queued', reason: entry.reason || 'offline' };
       });
+    },
+    /** Delete an answer: only by the participant's choice, or when the page has put it back
+     * into its form. */
+    discard: function (id) {
+      remove([id]);
+      emit('change', {});
     },
     flush: flush,
     pending: function () { return read().length; },
-    waiting: waiting,
+    waiting: function () { return queued().filter(function (item) { return item.waiting; }).length; },
+    /** Refused answers the participant has left behind (not the one in the form now). */
+    refused: function () {
+      return read().filter(function (item) { return item.refused && item.waiting; });
+    },
     on: function (listener) { listeners.push(listener); }
   };
 
-  window.addEventListener('online', function () { flush(); });
-  window.addEventListener('storage', function (event) {
-    if (event.key === OUTBOX_KEY) emit('change', { pending: read().length });
+  window.addEventListener('online', function () {
+    retryMs = 0;
+    flush();
   });
-  setInterval(function () { if (read().length) flush(); }, RETRY_MS);
+  window.addEventListener('storage', function (event) {
+    if (event.key === OUTBOX_KEY) emit('change', {});
+  });
+  // Answers kept from an earlier visit: every refused one is now one the participant left
+  // behind; send the others once the page's scripts are listening.
+  write(read().map(function (item) {
+    if (item.refused) item.waiting = true;
+    return item;
+  }));
+  function start() { if (queued().length) flush(); }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', start);
+  } else {
+    setTimeout(start, 0);
+  }
 
-  /* Status line: "Gemt – sendes, når der er forbindelse" while answers wait ("Gemt – sendes
-   * om lidt" when the server asked to wait). */
-  function outboxStatus(element, messages) {
-    if (!element) return;
+  /* The outbox's status line, and (on a phone) the answers Stemmer did not accept.
+   *
+   * "Gemt – sendes, når der er forbindelse" while answers wait without a connection, "Gemt –
+   * vi kan ikke nå Stemmer lige nu; vi prøver igen" when something else answered, "Gemt –
+   * sendes om lidt" after a 429; "Dine gemte svar er sendt." only once Stemmer has confirmed
+   * every one. ``container`` carries the messages (the outbox_status macro); ``onEdit(entry)``
+   * puts a refused answer back into the page's form; without ``showTexts`` (a shared kiosk)
+   * no answer's text is shown. */
+  function outboxStatus(container, options) {
+    if (!container) return null;
+    options = options || {};
+    var messages = container.dataset;
+    var line = container.querySelector('.outbox-status');
+    var attention = container.querySelector('.outbox-attention');
     var hadPending = false;
-    var sticky = false;
-    function update(type) {
-      var pending = waiting();
-      if (pending === 0 && sticky) return;
-      sticky = false;
-      element.classList.remove('is-done');
-      if (pending > 0) {
-        var text = busy() ? messages.msgQueuedBusy : messages.msgQueued;
-        if (pending > 1) text += ' (' + messages.msgQueuedCount.replace('{n}', pending) + ')';
-        element.textContent = text;
+
+    function waitingText(items) {
+      var reasons = items.map(function (item) { return item.reason; });
+      var text = reasons.indexOf('busy') !== -1 ? messages.msgQueuedBusy
+        : reasons.indexOf('unreachable') !== -1 ? messages.msgQueuedUnreachable
+          : messages.msgQueued;
+      if (items.length > 1) text += ' (' + messages.msgQueuedCount.replace('{n}', items.length) + ')';
+      return text;
+    }
+
+    function button(label, action, id) {
+      var element = document.createElement('button');
+      element.type = 'button';
+      element.className = 'button button-secondary';
+      element.textContent = label;
+      element.dataset.outboxAction = action;
+      element.dataset.outboxId = id;
+      return element;
+    }
+
+    function showRefused(items) {
+      if (!attention) return;
+      var list = attention.querySelector('ul');
+      list.textContent = '';
+      attention.hidden = !options.showTexts || !items.length;
+      if (attention.hidden) return;
+      items.forEach(function (item) {
+        var entry = document.createElement('li');
+        entry.className = 'outbox-item';
+        var text = document.createElement('blockquote');
+        text.className = 'note-text';
+        text.textContent = item.body.text;
+        var reason = document.createElement('p');
+        reason.className = 'field-error';
+        reason.textContent = item.refused.message;
+        var actions = document.createElement('p');
+        actions.className = 'actions';
+        if (options.onEdit) actions.appendChild(button(messages.labelEdit, 'edit', item.id));
+        actions.appendChild(button(messages.labelDiscard, 'discard', item.id));
+        entry.appendChild(text);
+        entry.appendChild(reason);
+        entry.appendChild(actions);
+        list.appendChild(entry);
+      });
+    }
+
+    function render(type) {
+      var waitingItems = queued().filter(function (item) { return item.waiting; });
+      var refused = outbox.refused();
+      line.classList.remove('is-done');
+      if (waitingItems.length) {
+        line.textContent = waitingText(waitingItems);
         hadPending = true;
+      } else if (refused.length) {
+        line.textContent = messages.msgFailed + ' ' + refused[0].refused.message +
+          (refused.length > 1 ? ' (' + messages.msgFailedCount.replace('{n}', refused.length) + ')' : '');
+        hadPending = false;
       } else if (hadPending && type !== 'reset') {
-        element.textContent = messages.msgSent;
-        element.classList.add('is-done');
+        line.textContent = messages.msgSent;
+        line.classList.add('is-done');
         hadPending = false;
       } else {
-        element.textContent = '';
+        line.textContent = '';
       }
+      showRefused(refused);
     }
-    outbox.on(function (type, detail) {
-      if (type === 'change') update(type);
-      if (type === 'failed' && detail.entry.waiting) {
-        // An answer kept from earlier was refused (e.g. the wall has closed): say so.
-        var error = detail.data && detail.data.error;
-        element.textContent = messages.msgFailed + ' ' + (error ? error.message : detail.status);
-        hadPending = false;
-        sticky = true;
-      }
-    });
-    update('reset');
-    if (read().length) flush();
+
+    if (attention) {
+      attention.addEventListener('click', function (event) {
+        var target = event.target.closest('button[data-outbox-action]');
+        if (!target) return;
+        var entry = find(target.dataset.outboxId);
+        if (!entry) return;
+        if (target.dataset.outboxAction === 'edit') options.onEdit(entry);
+        else outbox.discard(entry.id);
+      });
+    }
+    outbox.on(function (type) { if (type === 'change') render(type); });
+    render('reset');
     return {
       clear: function () {
-        hadPending = waiting() > 0;
-        sticky = false;
-        update('reset');
+        hadPending = outbox.waiting() > 0;
+        render('reset');
       }
     };
   }
@@ -448,6 +602,38 @@
       keep(registration);
     }).catch(function () { /* no offline copy; the page still works online */ });
   }
+
+  /* "About you": the age question follows the answer to "I am" (its label, its age groups,
+     or no age question at all, e.g. for someone expecting a child). The server sends the
+     choices per role in data-age-questions and refuses combinations that do not fit. */
+  function ageFollowsRole(age) {
+    var form = age.form;
+    var role = form && form.elements.namedItem('role');
+    if (!role) return;
+    var questions = JSON.parse(age.dataset.ageQuestions);
+    var wrapper = age.closest('[data-profile-field]');
+    var label = form.querySelector('label[for="' + age.id + '"]');
+    var skip = age.options[0].cloneNode(true);
+    function update() {
+      var question = questions[role.value];
+      var kept = age.value;
+      wrapper.hidden = !question;
+      if (!question) {
+        age.value = '';
+        return;
+      }
+      label.textContent = question.label;
+      age.replaceChildren(skip.cloneNode(true));
+      question.options.forEach(function (option) {
+        age.add(new Option(option[1], option[0]));
+      });
+      age.value = question.options.some(function (o) { return o[0] === kept; }) ? kept : '';
+    }
+    role.addEventListener('change', update);
+    form.addEventListener('reset', function () { setTimeout(update, 0); });
+    update();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('select[data-age-questions]'), ageFollowsRole);
 
   window.Stemmer = {
     newId: newId,

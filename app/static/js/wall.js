@@ -5,6 +5,8 @@
   var form = document.querySelector('form.answer-form');
   if (S) S.registerWorker('/w/');
   if (!form || !S) {
+    // A closed wall: no form, but answers kept on this phone are still sent or shown.
+    if (S) S.outboxStatus(document.getElementById('outbox'), { showTexts: true });
     enhanceAgree();
     return;
   }
@@ -14,10 +16,11 @@
   var submit = form.querySelector('button[type="submit"]');
   var radios = Array.prototype.slice.call(form.querySelectorAll('input[name="prompt_id"]'));
   var panel = document.getElementById('js-thanks');
-  var status = S.outboxStatus(document.getElementById('outbox-status'), messages);
   var count = S.counter(textarea, messages.lang);
   var answered = [];
   var shown = null; // the answer on the thanks panel: {id, promptId}
+  var correcting = null; // the id of a refused answer put back into the form
+  S.outboxStatus(document.getElementById('outbox'), { showTexts: true, onEdit: correct });
 
   // A page from the offline cache carries an old id: every visit gets its own.
   idField.value = S.newId();
@@ -47,7 +50,8 @@
 
   function statusText(result) {
     if (result.state === 'queued') {
-      return result.reason === 'busy' ? messages.msgKeptBusy : messages.msgKept;
+      if (result.reason === 'busy') return messages.msgKeptBusy;
+      return result.reason === 'unreachable' ? messages.msgKeptUnreachable : messages.msgKept;
     }
     var data = result.data;
     return data && data.status === 'approved' ? messages.msgApproved : messages.msgPending;
@@ -69,6 +73,7 @@
 
   function showForm(promptId) {
     shown = null;
+    correcting = null;
     panel.hidden = true;
     form.hidden = false;
     textarea.value = '';
@@ -95,6 +100,7 @@
       id: data.client_submission_id,
       url: messages.api,
       headers: { 'Content-Language': messages.lang },
+      replaces: correcting,
       body: {
         prompt_id: data.prompt_id,
         text: data.text,
@@ -105,20 +111,41 @@
     });
     S.outbox.send(data.client_submission_id).then(function (result) {
       submit.disabled = false;
-      if (result.state === 'failed') {
+      if (result.state === 'refused') {
+        // Stemmer refused it: the text stays in the form with the reason, to correct.
+        S.outbox.discard(data.client_submission_id);
         idField.value = S.newId();
-        S.showError(form, textarea, S.errorMessage(result, messages.msgEmpty));
+        S.showError(form, textarea, S.errorMessage(result, messages.msgFailed));
         return;
       }
+      correcting = null;
       showThanks(data, result);
     });
   });
 
+  /* A refused answer back in the form: corrected and sent, it replaces the refused one
+   * (which stays on the phone until then). */
+  function correct(entry) {
+    showForm(entry.body.prompt_id);
+    correcting = entry.id;
+    textarea.value = entry.body.text;
+    Object.keys(entry.body.profile || {}).forEach(function (name) {
+      var field = form.querySelector('select[name="' + name + '"]');
+      if (field) field.value = entry.body.profile[name];
+    });
+    count.update(false);
+    S.showError(form, textarea, entry.refused.message);
+  }
+
   S.outbox.on(function (type, detail) {
-    if (type === 'sent' && shown && detail.entry.id === shown.id) {
-      var line = slot('status');
+    if (!shown || !detail.entry || detail.entry.id !== shown.id) return;
+    var line = slot('status');
+    if (type === 'sent') {
       line.textContent = statusText({ state: 'sent', data: detail.data });
       line.classList.remove('is-queued');
+    } else if (type === 'refused') {
+      line.textContent = messages.msgNotSent + ' ' + S.errorMessage(detail, '');
+      line.classList.add('is-queued');
     }
   });
 
@@ -139,23 +166,26 @@
       if (!agree.classList || !agree.classList.contains('agree-form')) return;
       event.preventDefault();
       var button = agree.querySelector('button');
-      if (button.getAttribute('aria-pressed') === 'true') return;
+      // Pressed again: take the "enig" back.
+      var body = new FormData(agree);
+      body.set('agreed', button.getAttribute('aria-pressed') === 'true' ? '0' : '1');
       fetch(agree.action, {
         method: 'POST',
-        body: new FormData(agree),
+        body: body,
         headers: { 'Accept': 'application/json' },
         credentials: 'same-origin'
       }).then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
       }).then(function (data) {
-        agree.querySelector('.agree-count').textContent = data.agree_count;
-        button.setAttribute('aria-pressed', 'true');
+        Array.prototype.forEach.call(agree.querySelectorAll('.agree-count'), function (count) {
+          count.textContent = data.agree_count;
+        });
+        button.setAttribute('aria-pressed', data.agreed ? 'true' : 'false');
       }).catch(function () {
         agree.submit();
       });
     });
   }
 
-  if (status && S.outbox.waiting()) S.outbox.flush();
 }());
