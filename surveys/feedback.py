@@ -25,9 +25,9 @@ from .models import (
     ThemeRun,
     utcnow,
 )
-from .replies import clean_reply_text, clean_reply_translations
+from .replies import clean_public_reply, clean_public_reply_text
 from .report import published_run
-from .themes import Scope, shows_personal_data
+from .themes import Scope
 
 
 def get_answer(session: Session, organisation_id: int, answer_id: int) -> Answer:
@@ -53,19 +53,6 @@ def replies_to_themes(session: Session, scope_key: str) -> dict[str, FeedbackRep
     """{theme key: its reply} of a theme scope."""
     rows = session.scalars(select(FeedbackReply).where(FeedbackReply.scope_key == scope_key))
     return {reply.theme_key: reply for reply in rows if reply.theme_key is not None}
-
-
-def _clean(text: str) -> str:
-    cleaned = clean_reply_text(text)
-    if shows_personal_data(cleaned):
-        raise InvalidInput(
-            N_(
-                "The reply looks like it contains personal data (a name, a number or an "
-                "address). Write it without."
-            ),
-            code="reply_personal_data",
-        )
-    return cleaned
 
 
 def _save(
@@ -130,10 +117,7 @@ def save_answer_reply(
             N_("Only an approved answer can get a reply: approve it first."),
             code="answer_not_approved",
         )
-    cleaned = _clean(text)
-    others = clean_reply_translations(translations, wall.languages, wall.language)
-    for other in others.values():
-        _clean(other)
+    cleaned, others = clean_public_reply(text, translations, wall)
     reply = answer_reply(session, answer.id) or FeedbackReply(
         campaign_id=wall.campaign_id, answer_id=answer.id
     )
@@ -175,7 +159,7 @@ def save_theme_reply(
             N_("Only a published theme can get a reply: publish the page with it first."),
             code="theme_not_published",
         )
-    cleaned = _clean(text)
+    cleaned = clean_public_reply_text(text)
     reply = theme_reply(session, scope, key) or FeedbackReply(
         campaign_id=campaign.id, scope_key=scope.key, theme_key=key
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from .errors import N_, InvalidInput
 from .models import StaffUser, Wall, WallReply
 from .text import normalise_answer
+from .themes import shows_personal_data
 
 MAX_REPLY_LENGTH = 2000
 
@@ -38,6 +39,22 @@ def clean_reply_text(text: str | None, *, required: bool = True) -> str:
     return cleaned
 
 
+def clean_public_reply_text(text: str | None) -> str:
+    """A reply's text as :func:`clean_reply_text` makes it, refused (:class:`InvalidInput`)
+    when the personal-data guard finds a name, a number or an address in it: a reply is
+    shown to everyone who opens the wall, children included."""
+    cleaned = clean_reply_text(text)
+    if shows_personal_data(cleaned):
+        raise InvalidInput(
+            N_(
+                "The reply looks like it contains personal data (a name, a number or an "
+                "address). Write it without."
+            ),
+            code="reply_personal_data",
+        )
+    return cleaned
+
+
 def clean_reply_translations(
     translations: Mapping[str, str] | None, languages: Sequence[str], own: str
 ) -> dict[str, str]:
@@ -50,6 +67,18 @@ def clean_reply_translations(
     return {lang: text for lang, text in cleaned.items() if text}
 
 
+def clean_public_reply(
+    text: str | None, translations: Mapping[str, str] | None, wall: Wall
+) -> tuple[str, dict[str, str]]:
+    """A reply's text and its texts in the wall's other languages, each checked by
+    :func:`clean_public_reply_text`."""
+    cleaned = clean_public_reply_text(text)
+    others = clean_reply_translations(translations, wall.languages, wall.language)
+    for other in others.values():
+        clean_public_reply_text(other)
+    return cleaned, others
+
+
 def post_reply(
     session: Session,
     wall: Wall,
@@ -59,12 +88,9 @@ def post_reply(
 ) -> WallReply:
     """Publish a staff reply on a wall (``translations``: in its other languages); flushed,
     the caller commits (:func:`surveys.campaigns.add_reply`, with its audit entry)."""
-    cleaned = clean_reply_text(text)
+    cleaned, others = clean_public_reply(text, translations, wall)
     reply = WallReply(
-        wall_id=wall.id,
-        author_id=author.id if author else None,
-        text=cleaned,
-        translations=clean_reply_translations(translations, wall.languages, wall.language),
+        wall_id=wall.id, author_id=author.id if author else None, text=cleaned, translations=others
     )
     session.add(reply)
     session.flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -189,7 +191,17 @@ def _load_wall(wall_id: int) -> Wall:
 @requires(Permission.VIEW)
 def wall(wall_id: int) -> ResponseReturnValue:
     """A wall: settings, questions, kiosk devices, replies and the latest approved answers."""
-    item = _load_wall(wall_id)
+    return _wall_page(_load_wall(wall_id))
+
+
+def _wall_page(
+    item: Wall, typed_reply: Mapping[str, str] | None = None, reply_error: str | None = None
+) -> str:
+    """The wall's page; ``typed_reply``: the reply form as sent, shown again with
+    ``reply_error`` when it was refused."""
+    reply_form = ReplyForm(formdata=None, text=(typed_reply or {}).get("text", ""))
+    if reply_error:
+        reply_form.text.errors = [reply_error]
     recent = list(
         db.session.scalars(
             select(Answer)
@@ -213,7 +225,8 @@ def wall(wall_id: int) -> ResponseReturnValue:
         replies=list(db.session.scalars(visible_replies(item.id))),
         prompt_form=PromptForm(formdata=None),
         device_form=DeviceForm(formdata=None),
-        reply_form=ReplyForm(formdata=None),
+        reply_form=reply_form,
+        typed_reply=typed_reply or {},
         public_url=public_url("participate.wall", slug=item.slug),
         now=utcnow(),
     )
@@ -402,9 +415,10 @@ def reply_add(wall_id: int) -> ResponseReturnValue:
         campaigns.add_reply(db.session, staff(), item, request.form.get("text", ""), translations)
     except DomainError as error:
         db.session.rollback()
+        # Shown again with what was typed: a refused reply is not lost.
         flash_error(error)
-    else:
-        flash(_("The reply is shown at the top of the wall."), "success")
+        return _wall_page(item, request.form, error_text(error)), 400
+    flash(_("The reply is shown at the top of the wall."), "success")
     return redirect(url_for(".wall", wall_id=item.id, _anchor="replies"), code=303)
 
 

@@ -196,6 +196,24 @@ def test_staff_replies(client: FlaskClient, session: Session) -> None:
     assert session.get(WallReply, newest.id).is_hidden
 
 
+def test_a_refused_reply_comes_back_with_what_was_typed(
+    client: FlaskClient, session: Session
+) -> None:
+    world = make_world(session, "reply-guard")
+    login(client, world.admin)
+    before = session.scalar(select(func.count()).select_from(WallReply))
+    text = "Pædagogen Lone i Solsikken skal ikke råbe – det tager vi op med institutionen"
+    response = client.post(
+        f"/staff/walls/{world.wall.id}/replies",
+        data={"text": text, "text-en": "We take it up with the kindergarten"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "personoplysninger" in html and 'aria-invalid="true"' in html
+    assert text in html and "We take it up with the kindergarten" in html
+    assert session.scalar(select(func.count()).select_from(WallReply)) == before
+
+
 def test_export_csv(client: FlaskClient, session: Session) -> None:
     world = make_world(session, "export")
     make_answer(session, world.wall, "=1+1 og flere bænke")

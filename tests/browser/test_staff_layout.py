@@ -226,3 +226,30 @@ def test_the_moderation_count_sits_on_the_line_of_its_menu_item(
         assert label["y"] <= middle <= label["y"] + label["height"], (label, badge)
         assert badge["width"] < 60, badge
         screenshot(page, f"staff-menu-count-{width}")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_reply_refused_by_the_guard_says_why_beside_what_was_typed(
+    live_server: str, browser: Browser, session: Session, width: int
+) -> None:
+    _empty, answered = _walls(session)
+    typed = "Pædagogen Lone i Solsikken skal ikke råbe – det tager vi op med institutionen"
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="da-DK")
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    errors = collect_errors(page)
+    try:
+        _log_in(page, live_server, "admin@brk.dk")
+        page.goto(f"{live_server}/staff/walls/{answered.id}")
+        page.locator("#reply-text").fill(typed)
+        page.get_by_role("button", name="Offentliggør svar").click()
+        expect(page.locator("#reply-text")).to_have_value(typed)
+        expect(page.locator("#reply-text")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#reply-text-error")).to_contain_text("personoplysninger")
+        assert axe_problems(page) == []
+        page.locator("#reply-text").scroll_into_view_if_needed()
+        screenshot(page, f"staff-reply-refused-{width}")
+    finally:
+        context.close()
+    # The page is answered 400 (the browser logs that); nothing else went wrong.
+    assert [error for error in errors if "status of 400" not in error] == []

@@ -186,6 +186,31 @@ def test_devices_and_replies_are_audited(session: Session) -> None:
     assert device.revoked_at is not None and reply.is_hidden
 
 
+@pytest.mark.parametrize(
+    ("text", "translations"),
+    [
+        ("Pædagogen Lone i Solsikken råber ad børnene – det tager vi op", {}),
+        ("Ring til Mette på 22 33 44 55", {}),
+        ("Tak for jeres svar – det gør vi nu", {"en": "Call Mette on 22 33 44 55"}),
+    ],
+)
+def test_a_reply_with_personal_data_is_refused(
+    session: Session, text: str, translations: dict[str, str]
+) -> None:
+    """A reply is shown to everyone who opens the wall: the guard checks it as it checks the
+    replies under one answer or one theme, in every language the wall offers."""
+    wall = make_wall(session)
+    manager = make_staff(session, wall.campaign.organisation, "manager")
+    with pytest.raises(InvalidInput) as refused:
+        campaigns.add_reply(session, manager, wall, text, translations)
+    assert refused.value.code == "reply_personal_data"
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(WallReply)) == 0
+    # Place names and the municipality's own words are no personal data.
+    fine = "Tak til alle forældre i Rønne og Nexø: Sundhedsplejen holder åbent hus hver tirsdag"
+    assert campaigns.add_reply(session, manager, wall, fine).text == fine
+
+
 def test_delete_campaign_with_all_its_data(session: Session) -> None:
     wall = make_wall(session)
     keep = make_wall(session, organisation=wall.campaign.organisation)
