@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +91,29 @@ class _AlwaysClose:
         return _ClosingBody(self.wsgi_app(environ, start_response))
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The test's app served on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, _AlwaysClose(app), threaded=True)
+@contextmanager
+def serving(app: Flask, port: int = 0) -> Iterator[str]:
+    """``app`` served on loopback (``port``, or a free one) while the block runs; gives its
+    base URL. Every test server goes through :class:`_AlwaysClose`."""
+    server = make_server("127.0.0.1", port, _AlwaysClose(app), threaded=True)
     # A short poll interval: shutdown() returns at once instead of after half a second.
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The test's app served on a free loopback port; yields its base URL."""
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ person's refusal; axe and screenshots."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,12 +13,11 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from tests.factories import make_organisation
 from tests.oidc import Provider, free_port, running_provider
 
-from .conftest import check_axe, collect_errors, screenshot
+from .conftest import check_axe, collect_errors, screenshot, serving
 
 ROLES = {"OIDC_ROLES_CLAIM": "roles", "OIDC_ROLE_MAP": "Stemmer.Mod=moderator"}
 
@@ -32,17 +30,8 @@ def site(make_app: Callable[..., Flask], session: Session) -> Iterator[tuple[str
     base = f"http://127.0.0.1:{free_port()}"
     with running_provider(base) as provider:
         app = make_app(BASE_URL=base, **provider.app_settings(organisation.slug), **ROLES)
-        server = make_server("127.0.0.1", int(base.rsplit(":", 1)[1]), app, threaded=True)
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        try:
+        with serving(app, int(base.rsplit(":", 1)[1])):
             yield base, provider
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
-            server.server_close()
 
 
 def _loopback_only(route: Route) -> None:
