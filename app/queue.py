@@ -98,9 +98,22 @@ PLACE_BATCH = 200
 
 @huey.task(retries=3, retry_delay=10)
 @in_app_context
+def handle_new_answer(answer_id: int, campaign_id: int) -> int:
+    """A new answer is stored: put it under its campaign's latest themes (its vector first,
+    when embeddings are on), or, in a campaign without themes yet, compute its vector only.
+
+    Up to ``PLACE_BATCH`` other answers that wait go with it. Deciding here, not in the
+    request, keeps the answer's POST to its own write (the check is a round trip of its own
+    after the commit). Returns how many answers were placed or embedded.
+    """
+    if themes.campaign_has_runs(db.session, campaign_id):
+        return place_answers([answer_id])
+    return embed_answers([answer_id])
+
+
 def place_answers(answer_ids: list[int]) -> int:
-    """Put new answers under the latest themes (once; see ``themes.place_new_answers``),
-    with up to ``PLACE_BATCH`` others that wait."""
+    """Put answers under the latest themes (once; see ``themes.place_new_answers``), with up
+    to ``PLACE_BATCH`` others that wait."""
     waiting = themes.answers_to_place(db.session, limit=PLACE_BATCH)
     batch = [*answer_ids, *waiting][:PLACE_BATCH]
     embed = encoder()
@@ -109,11 +122,10 @@ def place_answers(answer_ids: list[int]) -> int:
     return themes.place_new_answers(db.session, batch)
 
 
-@huey.task(retries=3, retry_delay=10)
-@in_app_context
 def embed_answers(answer_ids: list[int]) -> int:
-    """Compute and store the semantic vectors of new answers (once; see
-    ``vectors.embed_answers``), with up to ``PLACE_BATCH`` others that have none yet."""
+    """Compute and store the semantic vectors of answers (once; see
+    ``vectors.embed_answers``), with up to ``PLACE_BATCH`` others that have none yet;
+    nothing when embeddings are off."""
     embed = encoder()
     if embed is None:
         return 0
@@ -173,9 +185,11 @@ def moderation_digest() -> int:
 
 
 @events.answer_stored.connect
-def _place_new_answer(session: Session, *, answer_id: int, campaign_id: int) -> None:
-    """A new answer is stored: queue its placement under the campaign's themes, or (no
-    themes yet) the computing of its semantic vector, when embeddings are on.
+def _queue_new_answer(session: Session, *, answer_id: int, campaign_id: int) -> None:
+    """A new answer is stored: queue its placement under the campaign's themes (or the
+    computing of its vector), :func:`handle_new_answer`. With embeddings on, every new answer
+    has work to do, so the request does not look up the campaign's themes; with them off, a
+    campaign without themes queues nothing.
 
     Outside the app (the domain's own tests, scripts) nothing is queued; the catch-up places
     the answer. A queue that cannot be reached loses nothing either: the answer is stored.
@@ -183,9 +197,8 @@ def _place_new_answer(session: Session, *, answer_id: int, campaign_id: int) -> 
     if not has_app_context():
         return
     try:
-        if themes.campaign_has_runs(session, campaign_id):
-            place_answers([answer_id])  # embeds it first when embeddings are on
-        elif encoder() is not None:
-            embed_answers([answer_id])
+        if encoder() is None and not themes.campaign_has_runs(session, campaign_id):
+            return
+        handle_new_answer(answer_id, campaign_id)
     except Exception:
         log.exception("could not queue answer %s for its themes; the catch-up will", answer_id)

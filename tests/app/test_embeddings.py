@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.embeddings import EXTENSION
 from app.queue import huey
-from surveys.models import AnswerVector
+from surveys.models import Answer, AnswerVector
 from surveys.themes import Scope, build_themes
 from tests.app.test_queue import _post
 from tests.factories import FakeEncoder
@@ -66,6 +66,33 @@ def test_a_new_answer_in_a_campaign_with_themes_is_embedded_then_placed(
     huey.execute(huey.dequeue())
     assert encoder.texts[before:] == ["Bussen kører for sjældent om aftenen"]
     assert _vectors(session) == 25
+
+
+def test_with_embeddings_on_the_answer_request_leaves_the_theme_check_to_the_task(
+    queued_app: Flask, session: Session
+) -> None:
+    """Every new answer has work for the queue then: the POST queues it without a round trip
+    to the database to ask whether the campaign has themes (the task asks)."""
+    _with_encoder(queued_app)
+    wall, _ids = _wall_with_topics(session)
+    build_themes(session, Scope(wall.campaign_id), n_themes=3)
+    engine = queued_app.extensions["stemmer.db"].engine
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer_id = _post(queued_app, wall, 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any("INSERT INTO answer" in sql for sql in statements)
+    assert not [sql for sql in statements if "theme_run" in sql]
+    assert huey.pending_count() == 1
+    huey.execute(huey.dequeue())
+    session.expire_all()
+    assert session.get(Answer, answer_id).themes_placed_at is not None
 
 
 def test_the_catch_up_embeds_what_the_queue_lost(queued_app: Flask, session: Session) -> None:
