@@ -161,34 +161,51 @@ def _page_cache_on() -> bool:
     return bool(current_app.config.get("WALL_PAGE_CACHE", True))
 
 
-def _render_wall(
-    wall: Wall, form: AnswerForm, status: int = 200, *, cacheable: bool = False
-) -> ResponseReturnValue:
-    """The wall page; ``cacheable`` (a GET with an untouched form) may come from the cache."""
-    page = _page_number()
-    closed_message = None
+def _closed(wall: Wall) -> tuple[str | None, int | None]:
+    """The message and status of a wall that takes no answers now (410 closed, 403 not open
+    yet); (None, None) while it is open."""
     if wall.has_closed():
-        closed_message = _("This wall has closed. Thank you to everyone who answered.")
-        status = 410
-    elif not wall.is_open():
-        closed_message = _("This wall has not opened yet. Please come back later.")
-        if wall.opens_at is not None:  # when: in Copenhagen time, in the visitor's language
-            closed_message = _(
-                "This wall has not opened yet. It opens on %(date)s at %(time)s.",
-                date=format_date(wall.opens_at, "long"),
-                time=format_time(wall.opens_at, "short"),
-            )
-        status = 403
+        return _("This wall has closed. Thank you to everyone who answered."), 410
+    if not wall.is_open():
+        if wall.opens_at is None:
+            return _("This wall has not opened yet. Please come back later."), 403
+        # when: in Copenhagen time, in the visitor's language
+        message = _(
+            "This wall has not opened yet. It opens on %(date)s at %(time)s.",
+            date=format_date(wall.opens_at, "long"),
+            time=format_time(wall.opens_at, "short"),
+        )
+        return message, 403
+    return None, None
 
-    if not cacheable or not _page_cache_on():
-        notes = _wall_notes(wall, page)
-        agreed = agreed_answer_ids(db.session, devices.agreed_key(), [n.id for n in notes.notes])
-        return _wall_template(wall, form, notes, agreed, page, closed_message), status
+
+def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseReturnValue:
+    """The wall page with ``form`` as it is (what was typed, its errors), never cached."""
+    page = _page_number()
+    closed_message, closed_status = _closed(wall)
+    notes = _wall_notes(wall, page)
+    agreed = agreed_answer_ids(db.session, devices.agreed_key(), [n.id for n in notes.notes])
+    html = _wall_template(wall, form, notes, agreed, page, closed_message)
+    return html, closed_status or status
+
+
+def _kept_wall_page(
+    wall: Wall, prompt_id: int | None, blank_form: Callable[[str], AnswerForm]
+) -> ResponseReturnValue:
+    """The wall page with an empty answer form, from the page cache when it is kept there.
+
+    ``blank_form(submission_id)`` builds the form; only a page that is rendered needs it (the
+    cached page stands in the visitor's own CSRF token and a new submission id).
+    """
+    page = _page_number()
+    closed_message, closed_status = _closed(wall)
+    status = closed_status or 200
     on_wall = frozenset(device_agreed_on_wall(db.session, devices.agreed_key(), wall.id))
-    key = _page_key(wall, page, form.prompt_id.data, status, on_wall)
-    token, submission_id = generate_csrf(), form.client_submission_id.data
+    key = _page_key(wall, page, prompt_id, status, on_wall)
+    token, submission_id = generate_csrf(), uuid.uuid4().hex
 
     def render_marked() -> str:
+        form = blank_form(submission_id)
         html = _wall_template(
             wall, form, _wall_notes(wall, page), set(on_wall), page, closed_message
         )
@@ -240,11 +257,19 @@ def wall(slug: str) -> ResponseReturnValue:
     devices.issue_device_key()
     agree_refused = request.args.get("enig") == AGREE_REFUSED
     wall = _load_wall(slug)
-    form = AnswerForm(wall, formdata=None)
     chosen = _chosen_prompt(wall)
-    form.prompt_id.data = (chosen or wall.prompts[0]).id if wall.prompts else None
-    form.client_submission_id.data = uuid.uuid4().hex
-    page = _render_wall(wall, form, cacheable=not agree_refused)
+    prompt_id = (chosen or wall.prompts[0]).id if wall.prompts else None
+
+    def blank_form(submission_id: str) -> AnswerForm:
+        form = AnswerForm(wall, formdata=None)
+        form.prompt_id.data = prompt_id
+        form.client_submission_id.data = submission_id
+        return form
+
+    if agree_refused or not _page_cache_on():
+        page = _render_wall(wall, blank_form(uuid.uuid4().hex))
+    else:
+        page = _kept_wall_page(wall, prompt_id, blank_form)
     return devices.set_device_cookie(make_response(page))
 
 
