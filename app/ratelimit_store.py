@@ -6,19 +6,19 @@ the URI scheme in ``STORAGE_SCHEME`` and the class is registered when it is defi
 ``RATELIMIT_STORAGE_URI=sqlite:///path/to/file`` chooses it (an absolute path after the three
 slashes: ``sqlite:////srv/stemmer/instance/ratelimits.sqlite3``, as SQLAlchemy writes it).
 
-It implements the sliding window counter
-(:class:`limits.storage.SlidingWindowCounterSupport`), the strategy Stemmer uses, as limits'
-memory and Redis storages do: one counter per key and clock period, and a check weighs the
-previous period's count by how much of it still lies within the last 60 seconds (or
-whatever the limit's period is), so a burst across the turn of a minute does not get twice
-the limit. A check costs the same however many requests were counted (the moving window's
-row per request made each check count every row of the last minute: 2-4 ms per request
-under load). It also has the fixed window's counters, which the base class requires. Each
-check is one SQL statement, its own short write transaction, so worker processes and their
-threads count in turn. The counters are not precious: the file is in WAL mode with
-``synchronous=OFF`` (a power cut may forget the last counts), and a write waits at most
-:data:`BUSY_TIMEOUT` seconds for the file; after that the check fails (``sqlite3.Error``,
-which Flask-Limiter's ``wrap_exceptions`` storage option turns into ``StorageError``).
+It implements the moving window (:class:`limits.storage.MovingWindowSupport`), the strategy
+Stemmer uses: a limit holds over any 60 seconds (or whatever its period is), also across the
+turn of a clock minute. Each counted request is a row (with its amount and when it expires),
+and each check is one SQL statement (:data:`ACQUIRE`), its own short write transaction, so
+worker processes and their threads count in turn and the file's write lock is taken and given
+back inside SQLite: a transaction of several statements held the lock while its thread
+waited for the GIL between them, and another process could wait over a second (a 503). A
+check counts the key's rows of its window, at most the limit (the rows of one client). It also
+has the fixed window's counters, which the base class requires. The counters are not
+precious: the file is in WAL mode with ``synchronous=OFF`` (a power cut may forget the last
+counts), and a write waits at most :data:`BUSY_TIMEOUT` seconds for the file; after that the
+check fails (``sqlite3.Error``, which Flask-Limiter's ``wrap_exceptions`` storage option
+turns into ``StorageError``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from limits.storage import SlidingWindowCounterSupport, Storage
-from limits.storage.base import TimestampedSlidingWindow
+from limits.storage import MovingWindowSupport, Storage
 
 #: Seconds a check waits for another process's write before it fails.
 BUSY_TIMEOUT = 1.0
@@ -42,22 +41,24 @@ SWEEP_INTERVAL = 60.0
 SCHEMA = """
 DROP TABLE IF EXISTS moving_window;
 DROP TABLE IF EXISTS moving_window_expiry;
+CREATE TABLE IF NOT EXISTS window_entry (
+    key TEXT NOT NULL, at REAL NOT NULL, amount INTEGER NOT NULL, expires REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS window_entry_key_at ON window_entry (key, at);
+CREATE INDEX IF NOT EXISTS window_entry_expires ON window_entry (expires);
 CREATE TABLE IF NOT EXISTS counter (
     key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL
 );
 """
 
-#: Count a request under the current window's key when the weighted count leaves room: the
-#: previous window's count weighs what is left of it in the limit's period (``weight``, as
-#: limits' own storages weigh it), rounded down. A refused request inserts no row.
+#: Count ``amount`` requests under ``key`` when those counted in the last ``expiry`` seconds
+#: leave room for them within ``limit``. A refused request inserts no row.
 ACQUIRE = """
-INSERT INTO counter (key, value, expires)
-SELECT :current, :amount, :expires
-WHERE CAST(
-    coalesce((SELECT value FROM counter WHERE key = :previous AND expires > :now), 0) * :weight
-    + coalesce((SELECT value FROM counter WHERE key = :current AND expires > :now), 0)
-    AS INTEGER) + :amount <= :limit
-ON CONFLICT (key) DO UPDATE SET value = value + excluded.value
+INSERT INTO window_entry (key, at, amount, expires)
+SELECT :key, :now, :amount, :now + :expiry
+WHERE coalesce(
+    (SELECT sum(amount) FROM window_entry WHERE key = :key AND at > :now - :expiry), 0
+) + :amount <= :limit
 """
 
 
@@ -69,7 +70,7 @@ def path_from_uri(uri: str) -> str:
     return uri[len(prefix) :]
 
 
-class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWindow):
+class SQLiteStorage(Storage, MovingWindowSupport):
     """Rate-limit counters in a SQLite file (``sqlite:///<file>``)."""
 
     STORAGE_SCHEME = ["sqlite"]
@@ -114,73 +115,37 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
         if now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_INTERVAL
+        connection.execute("DELETE FROM window_entry WHERE expires <= ?", (now,))
         connection.execute("DELETE FROM counter WHERE expires <= ?", (now,))
 
-    # --- sliding window counter ---
+    # --- moving window ---
 
-    def _counts(
-        self, connection: sqlite3.Connection, key: str, expiry: int, now: float
-    ) -> tuple[int, float, int, float]:
-        """(previous window's count, its weight in seconds, current window's count, seconds
-        until the current window's count stops counting): what limits' strategy needs."""
-        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
-        counts = dict(
-            connection.execute(
-                "SELECT key, value FROM counter WHERE key IN (?, ?) AND expires > ?",
-                (previous_key, current_key, now),
-            ).fetchall()
-        )
-        previous, current = counts.get(previous_key, 0), counts.get(current_key, 0)
-        # As limits' own storages: the previous window weighs what is left of it in the
-        # moving 60 seconds (or whatever the limit's period is).
-        previous_ttl = (1 - ((now - expiry) / expiry) % 1) * expiry if previous else 0.0
-        current_ttl = (1 - (now / expiry) % 1) * expiry + expiry
-        return int(previous), previous_ttl, int(current), current_ttl
-
-    def acquire_sliding_window_entry(
-        self, key: str, limit: int, expiry: int, amount: int = 1
-    ) -> bool:
-        """Count ``amount`` requests under ``key`` if the weighted count of the previous and
-        the current window leaves room for them within ``limit``; False (nothing counted)
-        otherwise.
-
-        One statement (:data:`ACQUIRE`), so that the file's write lock is taken and given
-        back inside SQLite: a transaction of several statements would hold the lock while
-        its thread waits for the GIL between them, and the other processes' checks would
-        wait that long too (up to a second under load, then a 503).
-        """
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        """Count ``amount`` requests under ``key`` if at most ``limit`` - ``amount`` were
+        counted in the last ``expiry`` seconds; False (nothing counted) otherwise."""
         if amount > limit:
             return False
         now = time.time()
         connection = self._connection()
         self._sweep(connection, now)
-        previous_key, current_key = self.sliding_window_keys(key, expiry, now)
         counted = connection.execute(
-            ACQUIRE,
-            {
-                "previous": previous_key,
-                "current": current_key,
-                "weight": 1 - ((now - expiry) / expiry) % 1,
-                "amount": amount,
-                "limit": limit,
-                "now": now,
-                # The current window's counter is the next window's previous one.
-                "expires": now + 2 * expiry,
-            },
+            ACQUIRE, {"key": key, "now": now, "amount": amount, "expiry": expiry, "limit": limit}
         )
         return counted.rowcount > 0
 
-    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
-        """The previous and current window's counts and times (see :meth:`_counts`)."""
-        return self._counts(self._connection(), key, expiry, time.time())
-
-    def clear_sliding_window(self, key: str, expiry: int) -> None:
-        """Forget the counts of ``key``'s previous and current window."""
-        with self._writing() as connection:
-            connection.executemany(
-                "DELETE FROM counter WHERE key = ?",
-                [(window,) for window in self.sliding_window_keys(key, expiry, time.time())],
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """(the time of the oldest request counted in the window, how many were counted)."""
+        now = time.time()
+        oldest, counted = (
+            self._connection()
+            .execute(
+                "SELECT min(at), coalesce(sum(amount), 0) FROM window_entry"
+                " WHERE key = ? AND at > ?",
+                (key, now - expiry),
             )
+            .fetchone()
+        )
+        return (oldest if oldest is not None else now), int(counted)
 
     # --- fixed window ---
 
@@ -237,11 +202,16 @@ class SQLiteStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWind
     def clear(self, key: str) -> None:
         """Forget everything counted under ``key``."""
         with self._writing() as connection:
+            connection.execute("DELETE FROM window_entry WHERE key = ?", (key,))
             connection.execute("DELETE FROM counter WHERE key = ?", (key,))
 
     def reset(self) -> int:
         """Forget every count; returns how many keys there were."""
         with self._writing() as connection:
-            (keys,) = connection.execute("SELECT count(*) FROM counter").fetchone()
+            (keys,) = connection.execute(
+                "SELECT (SELECT count(DISTINCT key) FROM window_entry)"
+                " + (SELECT count(*) FROM counter)"
+            ).fetchone()
+            connection.execute("DELETE FROM window_entry")
             connection.execute("DELETE FROM counter")
         return int(keys)

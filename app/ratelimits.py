@@ -10,10 +10,8 @@
 
 The limits are the settings ``RATELIMIT_ANSWERS``, ``RATELIMIT_KIOSK``, ``RATELIMIT_REACTIONS``
 and ``RATELIMIT_LOGIN``, read from the app's config when a request is counted. They are
-counted with limits' sliding window counter (the previous minute's count weighs as much of it
-as lies within the last 60 seconds, so a burst across the turn of a clock minute does not get
-twice the limit, and a check costs the same however much was counted) in
-``RATELIMIT_STORAGE_URI``: by default a SQLite file in the instance folder
+counted with the moving window (the limit holds over any 60 seconds, also across the turn of
+a clock minute) in ``RATELIMIT_STORAGE_URI``: by default a SQLite file in the instance folder
 (:mod:`app.ratelimit_store`), shared by every worker process of the machine; several servers
 share a Redis server (``redis://host:6379``).
 
@@ -125,7 +123,7 @@ def _setting(name: str) -> Callable[[], str]:
 limiter = Limiter(
     key_func=client_key,
     key_prefix=KEY_PREFIX,
-    strategy="sliding-window-counter",
+    strategy="moving-window",
     headers_enabled=False,
     # A storage that fails (Redis gone, the SQLite file locked too long) raises StorageError.
     storage_options={"wrap_exceptions": True},

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from limits import parse
 from limits.storage import storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter
 
 from app import ratelimit_store
 from app.ratelimit_store import SQLiteStorage
@@ -38,76 +38,62 @@ def _storage(tmp_path: Path) -> SQLiteStorage:
     return storage
 
 
-def test_the_sliding_window_counts_up_to_the_limit_and_frees_as_the_period_passes(
+def test_the_moving_window_counts_up_to_the_limit_and_frees_as_entries_age(
     tmp_path: Path, clock: _Clock
 ) -> None:
     storage = _storage(tmp_path)
-    clock.now += 10  # 10 s into a clock minute
-    acquire = storage.acquire_sliding_window_entry
-    assert [acquire("k", 3, 60) for _ in range(4)] == [True, True, True, False]
-    assert storage.get_sliding_window("k", 60) == (0, 0.0, 3, pytest.approx(110.0))
-    assert acquire("other", 3, 60)  # another key has its own count
+    assert [storage.acquire_entry("k", 3, 60) for _ in range(4)] == [True, True, True, False]
+    assert storage.get_moving_window("k", 3, 60) == (clock.now, 3)
+    assert storage.acquire_entry("other", 3, 60)  # another key has its own count
     clock.now += 30
-    assert not acquire("k", 3, 60)
-    assert acquire("k", 3, 60, amount=4) is False  # more than the limit at once
-    clock.now += 30  # the next minute, 10 s in: the three count for 50 of their 60 s
-    previous, weight, current, _ = storage.get_sliding_window("k", 60)
-    assert (previous, weight, current) == (3, pytest.approx(50.0), 0)
-    # 3 x 50/60 = 2.5 counted (rounded down, as limits' own storages do): room for one
-    assert acquire("k", 3, 60)
-    assert not acquire("k", 3, 60)
-    clock.now += 35  # 45 s in: 3 x 15/60 + 1 = 1.75 counted, room for two
-    assert acquire("k", 3, 60, amount=2)
-    assert not acquire("k", 3, 60)
-    clock.now += 60  # a minute on: the three of the last minute count 3 x 15/60 = 0.75
-    assert acquire("k", 3, 60, amount=3)
-    assert not acquire("k", 3, 60)
+    assert not storage.acquire_entry("k", 3, 60)
+    assert storage.acquire_entry("k", 3, 60, amount=4) is False  # more than the limit at once
+    clock.now += 30.5  # the first three are more than 60 s old
+    assert storage.get_moving_window("k", 3, 60) == (clock.now, 0)
+    assert storage.acquire_entry("k", 3, 60, amount=2)
+    assert storage.acquire_entry("k", 3, 60)
+    assert not storage.acquire_entry("k", 3, 60)
 
 
 def test_a_burst_across_the_turn_of_a_minute_gets_the_limit_not_twice_it(
     tmp_path: Path, clock: _Clock
 ) -> None:
-    limiter = SlidingWindowCounterRateLimiter(_storage(tmp_path))
+    limiter = MovingWindowRateLimiter(_storage(tmp_path))
     item = parse("60 per minute")
-    clock.now = 1_800_000_000.0 - 1  # one second before a clock minute turns
+    clock.now = 1_800_000_000.0 - 1  # one second before a clock minute turns (a fixed window)
     granted = 0
     for _ in range(240):  # 120 requests a second for two seconds
         granted += limiter.hit(item, "stemmer", "client:x", "answers")
         clock.now += 1 / 120
-    # The limit, and one more from the weighting's rounding down (limits' own storages do
-    # the same); a fixed window would have given 120.
-    assert granted == 61
-    steady = 0
-    for _ in range(240):  # then two minutes at two requests a second: the limit per minute
-        steady += limiter.hit(item, "stemmer", "client:x", "answers")
-        clock.now += 0.5
-    assert steady == 120
+    assert granted == 60
+    reset, remaining = limiter.get_window_stats(item, "stemmer", "client:x", "answers")
+    assert remaining == 0 and 57 <= reset - clock.now <= 60
 
 
 def test_expired_rows_are_swept_and_reset_clears_everything(tmp_path: Path, clock: _Clock) -> None:
     storage = _storage(tmp_path)
-    storage.acquire_sliding_window_entry("gone", 5, 10)
+    storage.acquire_entry("gone", 5, 10)
     storage.incr("counter", 10)
     clock.now += ratelimit_store.SWEEP_INTERVAL + 1
-    storage.acquire_sliding_window_entry("fresh", 5, 10)  # sweeps what expired
+    storage.acquire_entry("fresh", 5, 10)  # sweeps what expired
     connection = storage._connection()
-    keys = {key.split("/")[0] for (key,) in connection.execute("SELECT key FROM counter")}
+    keys = {key for (key,) in connection.execute("SELECT key FROM window_entry")}
     assert keys == {"fresh"}
-    storage.clear_sliding_window("fresh", 10)
-    assert storage.get_sliding_window("fresh", 10)[2] == 0
-    storage.acquire_sliding_window_entry("fresh", 5, 10)
+    assert connection.execute("SELECT count(*) FROM counter").fetchone() == (0,)
     assert storage.reset() == 1
-    assert storage.get_sliding_window("fresh", 10)[2] == 0
+    assert storage.get_moving_window("fresh", 5, 10)[1] == 0
 
 
-def test_an_old_file_with_the_moving_window_tables_is_cleaned_up(tmp_path: Path) -> None:
+def test_an_old_file_with_the_earlier_tables_is_cleaned_up(tmp_path: Path) -> None:
     path = tmp_path / "limits" / "counts.sqlite3"
     path.parent.mkdir()
     with sqlite3.connect(path) as old:
         old.execute("CREATE TABLE moving_window (key TEXT NOT NULL, at REAL NOT NULL)")
+        old.execute("CREATE TABLE moving_window_expiry (key TEXT PRIMARY KEY, expires REAL)")
     storage = _storage(tmp_path)
     tables = {name for (name,) in storage._connection().execute("SELECT name FROM sqlite_master")}
-    assert "moving_window" not in tables and "counter" in tables
+    assert not tables & {"moving_window", "moving_window_expiry"}
+    assert storage.acquire_entry("k", 1, 60) and not storage.acquire_entry("k", 1, 60)
 
 
 def test_the_fixed_window_counters(tmp_path: Path, clock: _Clock) -> None:
@@ -125,7 +111,7 @@ def test_the_fixed_window_counters(tmp_path: Path, clock: _Clock) -> None:
 
 def _hit_many(uri: str, times: int, results: Any) -> None:
     storage = storage_from_string(uri)
-    granted = sum(storage.acquire_sliding_window_entry("shared", 60, 60) for _ in range(times))
+    granted = sum(storage.acquire_entry("shared", 60, 60) for _ in range(times))
     results.put(granted)
 
 
@@ -146,18 +132,18 @@ def test_processes_sharing_the_file_share_one_limit(tmp_path: Path) -> None:
 
 def test_a_forked_process_opens_its_own_connection(tmp_path: Path) -> None:
     storage = _storage(tmp_path)
-    assert storage.acquire_sliding_window_entry("before-fork", 5, 60)
+    assert storage.acquire_entry("before-fork", 5, 60)
     context = multiprocessing.get_context("fork")
     results = context.Queue()
 
     def child() -> None:
-        results.put(storage.acquire_sliding_window_entry("before-fork", 5, 60))
+        results.put(storage.acquire_entry("before-fork", 5, 60))
 
     process = context.Process(target=child)
     process.start()
     process.join(timeout=30)
     assert process.exitcode == 0 and results.get(timeout=5) is True
-    assert storage.get_sliding_window("before-fork", 60)[2] == 2
+    assert storage.get_moving_window("before-fork", 5, 60)[1] == 2
 
 
 def test_the_default_store_is_a_sqlite_file_in_the_instance_folder(tmp_path: Path) -> None:
