@@ -8,17 +8,19 @@ slashes: ``sqlite:////srv/stemmer/instance/ratelimits.sqlite3``, as SQLAlchemy w
 
 It implements the moving window (:class:`limits.storage.MovingWindowSupport`), the strategy
 Stemmer uses: a limit holds over any 60 seconds (or whatever its period is), also across the
-turn of a clock minute. Each counted request is a row (with its amount and when it expires),
-and each check is one SQL statement (:data:`ACQUIRE`), its own short write transaction, so
-worker processes and their threads count in turn and the file's write lock is taken and given
-back inside SQLite: a transaction of several statements held the lock while its thread
-waited for the GIL between them, and another process could wait over a second (a 503). A
-check counts the key's rows of its window, at most the limit (the rows of one client). It also
-has the fixed window's counters, which the base class requires. The counters are not
-precious: the file is in WAL mode with ``synchronous=OFF`` (a power cut may forget the last
-counts), and a write waits at most :data:`BUSY_TIMEOUT` seconds for the file; after that the
-check fails (``sqlite3.Error``, which Flask-Limiter's ``wrap_exceptions`` storage option
-turns into ``StorageError``).
+turn of a clock minute. Requests are counted per key and second (a row with their amount and
+when it expires), so a check adds up at most one row per second of the limit's period however
+many requests were counted (a row per request made each check of the load benchmark's one
+client count tens of thousands of rows); a request stops counting when its second has left
+the period, 59-60 s after it for a limit per minute. Each check is one SQL statement
+(:data:`ACQUIRE`), its own short write transaction, so worker processes and their threads
+count in turn and the file's write lock is taken and given back inside SQLite: a transaction
+of several statements held the lock while its thread waited for the GIL between them, and
+another process could wait over a second (a 503). It also has the fixed window's counters,
+which the base class requires. The counters are not precious: the file is in WAL mode with
+``synchronous=OFF`` (a power cut may forget the last counts), and a write waits at most
+:data:`BUSY_TIMEOUT` seconds for the file; after that the check fails (``sqlite3.Error``,
+which Flask-Limiter's ``wrap_exceptions`` storage option turns into ``StorageError``).
 """
 
 from __future__ import annotations
@@ -41,24 +43,26 @@ SWEEP_INTERVAL = 60.0
 SCHEMA = """
 DROP TABLE IF EXISTS moving_window;
 DROP TABLE IF EXISTS moving_window_expiry;
-CREATE TABLE IF NOT EXISTS window_entry (
-    key TEXT NOT NULL, at REAL NOT NULL, amount INTEGER NOT NULL, expires REAL NOT NULL
+CREATE TABLE IF NOT EXISTS window_second (
+    key TEXT NOT NULL, at INTEGER NOT NULL, amount INTEGER NOT NULL, expires REAL NOT NULL,
+    PRIMARY KEY (key, at)
 );
-CREATE INDEX IF NOT EXISTS window_entry_key_at ON window_entry (key, at);
-CREATE INDEX IF NOT EXISTS window_entry_expires ON window_entry (expires);
+CREATE INDEX IF NOT EXISTS window_second_expires ON window_second (expires);
 CREATE TABLE IF NOT EXISTS counter (
     key TEXT PRIMARY KEY, value INTEGER NOT NULL, expires REAL NOT NULL
 );
 """
 
-#: Count ``amount`` requests under ``key`` when those counted in the last ``expiry`` seconds
-#: leave room for them within ``limit``. A refused request inserts no row.
+#: Count ``amount`` requests under ``key`` in the second ``at`` when those counted in the
+#: seconds of the limit's period (``expiry``) leave room for them within ``limit``. A refused
+#: request changes nothing.
 ACQUIRE = """
-INSERT INTO window_entry (key, at, amount, expires)
-SELECT :key, :now, :amount, :now + :expiry
+INSERT INTO window_second (key, at, amount, expires)
+SELECT :key, :at, :amount, :at + :expiry + 1
 WHERE coalesce(
-    (SELECT sum(amount) FROM window_entry WHERE key = :key AND at > :now - :expiry), 0
+    (SELECT sum(amount) FROM window_second WHERE key = :key AND at > :at - :expiry), 0
 ) + :amount <= :limit
+ON CONFLICT (key, at) DO UPDATE SET amount = amount + excluded.amount
 """
 
 
@@ -115,7 +119,7 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         if now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_INTERVAL
-        connection.execute("DELETE FROM window_entry WHERE expires <= ?", (now,))
+        connection.execute("DELETE FROM window_second WHERE expires <= ?", (now,))
         connection.execute("DELETE FROM counter WHERE expires <= ?", (now,))
 
     # --- moving window ---
@@ -129,23 +133,24 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         connection = self._connection()
         self._sweep(connection, now)
         counted = connection.execute(
-            ACQUIRE, {"key": key, "now": now, "amount": amount, "expiry": expiry, "limit": limit}
+            ACQUIRE,
+            {"key": key, "at": int(now), "amount": amount, "expiry": expiry, "limit": limit},
         )
         return counted.rowcount > 0
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
-        """(the time of the oldest request counted in the window, how many were counted)."""
+        """(the second of the oldest requests counted in the window, how many were counted)."""
         now = time.time()
         oldest, counted = (
             self._connection()
             .execute(
-                "SELECT min(at), coalesce(sum(amount), 0) FROM window_entry"
+                "SELECT min(at), coalesce(sum(amount), 0) FROM window_second"
                 " WHERE key = ? AND at > ?",
-                (key, now - expiry),
+                (key, int(now) - expiry),
             )
             .fetchone()
         )
-        return (oldest if oldest is not None else now), int(counted)
+        return (float(oldest) if oldest is not None else now), int(counted)
 
     # --- fixed window ---
 
@@ -202,16 +207,16 @@ class SQLiteStorage(Storage, MovingWindowSupport):
     def clear(self, key: str) -> None:
         """Forget everything counted under ``key``."""
         with self._writing() as connection:
-            connection.execute("DELETE FROM window_entry WHERE key = ?", (key,))
+            connection.execute("DELETE FROM window_second WHERE key = ?", (key,))
             connection.execute("DELETE FROM counter WHERE key = ?", (key,))
 
     def reset(self) -> int:
         """Forget every count; returns how many keys there were."""
         with self._writing() as connection:
             (keys,) = connection.execute(
-                "SELECT (SELECT count(DISTINCT key) FROM window_entry)"
+                "SELECT (SELECT count(DISTINCT key) FROM window_second)"
                 " + (SELECT count(*) FROM counter)"
             ).fetchone()
-            connection.execute("DELETE FROM window_entry")
+            connection.execute("DELETE FROM window_second")
             connection.execute("DELETE FROM counter")
         return int(keys)

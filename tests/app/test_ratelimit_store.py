@@ -77,7 +77,7 @@ def test_expired_rows_are_swept_and_reset_clears_everything(tmp_path: Path, cloc
     clock.now += ratelimit_store.SWEEP_INTERVAL + 1
     storage.acquire_entry("fresh", 5, 10)  # sweeps what expired
     connection = storage._connection()
-    keys = {key for (key,) in connection.execute("SELECT key FROM window_entry")}
+    keys = {key for (key,) in connection.execute("SELECT key FROM window_second")}
     assert keys == {"fresh"}
     assert connection.execute("SELECT count(*) FROM counter").fetchone() == (0,)
     assert storage.reset() == 1
@@ -94,6 +94,24 @@ def test_an_old_file_with_the_earlier_tables_is_cleaned_up(tmp_path: Path) -> No
     tables = {name for (name,) in storage._connection().execute("SELECT name FROM sqlite_master")}
     assert not tables & {"moving_window", "moving_window_expiry"}
     assert storage.acquire_entry("k", 1, 60) and not storage.acquire_entry("k", 1, 60)
+
+
+def test_requests_are_counted_per_second_so_a_check_adds_up_few_rows(
+    tmp_path: Path, clock: _Clock
+) -> None:
+    storage = _storage(tmp_path)
+    for _ in range(500):  # one busy client in one second: one row
+        assert storage.acquire_entry("busy", 10_000_000, 60)
+        clock.now += 0.001
+    rows = storage._connection().execute("SELECT count(*) FROM window_second").fetchone()
+    assert rows == (1,) and storage.get_moving_window("busy", 10_000_000, 60)[1] == 500
+    # A request stops counting when its second has left the period: 59-60 s later.
+    clock.now = 1_800_000_010.9
+    assert storage.acquire_entry("one", 1, 60)
+    clock.now = 1_800_000_069.95
+    assert not storage.acquire_entry("one", 1, 60)
+    clock.now = 1_800_000_070.0
+    assert storage.acquire_entry("one", 1, 60)
 
 
 def test_the_fixed_window_counters(tmp_path: Path, clock: _Clock) -> None:
