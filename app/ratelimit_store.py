@@ -158,21 +158,13 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         """Add ``amount`` to the counter ``key`` (a new one expires in ``expiry`` seconds)."""
         now = time.time()
         with self._writing() as connection:
-            return self._add(connection, key, amount, now, now + expiry)
-
-    @staticmethod
-    def _add(
-        connection: sqlite3.Connection, key: str, amount: int, now: float, expires: float
-    ) -> int:
-        """Add ``amount`` to the counter ``key``, which starts again (expiring at ``expires``)
-        when it is new or has expired; its new value."""
-        connection.execute("DELETE FROM counter WHERE key = ? AND expires <= ?", (key, now))
-        (value,) = connection.execute(
-            "INSERT INTO counter (key, value, expires) VALUES (?, ?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"
-            " RETURNING value",
-            (key, amount, expires),
-        ).fetchone()
+            connection.execute("DELETE FROM counter WHERE key = ? AND expires <= ?", (key, now))
+            (value,) = connection.execute(
+                "INSERT INTO counter (key, value, expires) VALUES (?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = value + excluded.value"
+                " RETURNING value",
+                (key, amount, now + expiry),
+            ).fetchone()
         return int(value)
 
     def get(self, key: str) -> int:
