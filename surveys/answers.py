@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import events, queries
+from . import closed, events, queries
 from .errors import N_, Conflict, DeviceRevoked, InvalidInput, NotFound, WallClosed, WallNotOpen
 from .kiosk import note_seen
 from .models import (
@@ -180,11 +180,22 @@ def clean_profile(wall: Wall, profile: Mapping[str, object] | None) -> dict[str,
     return cleaned
 
 
-def initial_status(wall: Wall, findings: list[Finding]) -> AnswerStatus:
+def clean_optional_text(text: object) -> str:
+    """A closed question's follow-up text: "" when none was written, else as
+    :func:`clean_answer_text`."""
+    if text is None or (isinstance(text, str) and not normalise_answer(text)):
+        return ""
+    return clean_answer_text(text)
+
+
+def initial_status(wall: Wall, findings: list[Finding], text: str = "x") -> AnswerStatus:
     """Pre-moderated walls hold answers for review; post-moderated ones publish at once.
 
-    An answer in which the guard found personal data is never published automatically.
+    An answer in which the guard found personal data is never published automatically. A
+    closed question's answer without text is counted, never shown (there is nothing to read).
     """
+    if not text:
+        return AnswerStatus.COUNTED
     if findings or wall.moderation is not Moderation.POST:
         return AnswerStatus.PENDING
     return AnswerStatus.APPROVED
@@ -202,6 +213,7 @@ def submit_answer(
     prompt_id: object,
     text: object,
     client_submission_id: object,
+    value: object = None,
     channel: Channel = Channel.WEB,
     profile: Mapping[str, object] | None = None,
     language: str | None = None,
@@ -210,6 +222,9 @@ def submit_answer(
     now: datetime | None = None,
 ) -> SubmitResult:
     """Store a citizen's answer exactly once per ``client_submission_id`` on the wall; commit.
+
+    ``value`` answers a closed question (:func:`surveys.closed.clean_value`); its text, the
+    follow-up, may then be empty. A free-text question takes text only.
 
     A retry with the same id returns the stored answer (``created=False``); the same id with
     a different text or prompt is a :class:`Conflict`. Concurrent retries are safe: the
@@ -234,7 +249,7 @@ def submit_answer(
         )
     if isinstance(prompt_id, bool) or not isinstance(prompt_id, int):
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
-    cleaned = clean_answer_text(text)
+    cleaned = clean_answer_text(text) if value is None else clean_optional_text(text)
     written = parse_written_at(written_at, now)
     if device is not None and device.wall_id != wall.id:
         raise InvalidInput(
@@ -251,7 +266,7 @@ def submit_answer(
             queries.answer_by_submission(wall.id, client_submission_id)
         ).first()
         if stored is not None:
-            return _replay(stored, prompt_id, cleaned)
+            return _replay(stored, prompt_id, cleaned, value)
         if refused:
             ensure_open(wall, now)  # raises WallClosed or WallNotOpen
             raise DeviceRevoked(
@@ -259,17 +274,21 @@ def submit_answer(
             )
         raise InvalidInput(N_("Choose one of the wall's questions."), code="invalid_prompt")
     late = ended is not None
+    stored_value = closed.value_for_prompt(prompt, value, written)
+    if stored_value is None and not cleaned:
+        raise InvalidInput(N_("Choose an answer or write one before sending."), code="empty_answer")
     values = clean_profile(wall, profile)
-    findings = detect_personal_data(cleaned)
+    findings = detect_personal_data(cleaned) if cleaned else []
     answer = Answer(
         wall_id=wall.id,
         prompt_id=prompt_id,
         text=cleaned,
+        value=stored_value,
         created_at=now,
         channel=channel,
         client_submission_id=client_submission_id,
         # A late answer waits for a moderator, whatever the wall's moderation.
-        status=AnswerStatus.PENDING if late else initial_status(wall, findings),
+        status=_status(wall, findings, cleaned, late),
         pii_findings=findings_json(findings),
         language=language,
         device_id=device.id if device is not None else None,
@@ -280,7 +299,7 @@ def submit_answer(
         note_seen(device, now)
     answer, created = add_once(session, answer)
     if not created:  # a retry, or sent twice at once and the other one was stored first
-        return _replay(answer, prompt_id, cleaned)
+        return _replay(answer, prompt_id, cleaned, stored_value)
     session.commit()
     events.answer_stored.send(session, answer_id=answer.id, campaign_id=wall.campaign_id)
     return SubmitResult(answer, created=True)
@@ -308,8 +327,28 @@ def add_once(session: Session, answer: Answer) -> tuple[Answer, bool]:
     return answer, True
 
 
-def _replay(existing: Answer, prompt_id: int, text: str) -> SubmitResult:
-    if existing.prompt_id != prompt_id or existing.text != text:
+def _status(wall: Wall, findings: list[Finding], text: str, late: bool) -> AnswerStatus:
+    """A late answer with text waits for a moderator, whatever the wall's moderation."""
+    if late and text:
+        return AnswerStatus.PENDING
+    return initial_status(wall, findings, text)
+
+
+def _same_value(stored: object, sent: object) -> bool:
+    """A retry's value is the stored one (a multiple choice's ids in any order)."""
+    if isinstance(stored, list) and isinstance(sent, list):
+        return sorted(map(str, stored)) == sorted(map(str, sent))
+    if isinstance(stored, int) and isinstance(sent, str):  # a scale's "4" from a form
+        return str(stored) == sent
+    return stored == sent or (stored is None and sent == [])
+
+
+def _replay(existing: Answer, prompt_id: int, text: str, value: object = None) -> SubmitResult:
+    if (
+        existing.prompt_id != prompt_id
+        or existing.text != text
+        or not _same_value(existing.value, value)
+    ):
         raise Conflict(
             N_("This client_submission_id was already used for a different answer."),
             code="submission_id_reused",

@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from . import audit, kiosk, organisations, replies
+from . import audit, closed, kiosk, organisations, replies
 from .errors import N_, Conflict, InvalidInput, NotFound
 from .models import (
     PROFILE_FIELDS,
@@ -491,13 +491,33 @@ def _renumber(wall: Wall) -> None:
         prompt.position = position
 
 
-def add_prompt(session: Session, actor: StaffUser, wall: Wall, text: str) -> Prompt:
+#: What the audit log keeps of a question.
+PROMPT_FIELDS = ("text", "kind", "options", "follow_up")
+
+
+@dataclass(frozen=True)
+class QuestionInput:
+    """A question as the staff editor gives it: its text and, for a closed question, its
+    kind, option labels (one per line) and follow-up (:func:`surveys.closed.question_fields`)."""
+
+    text: str
+    kind: str = "text"
+    option_labels: Sequence[str] = ()
+    follow_up: str | None = None
+
+
+def add_prompt(
+    session: Session, actor: StaffUser, wall: Wall, question: QuestionInput | str
+) -> Prompt:
     """Add a question at the end of the wall (only before the first answer)."""
     organisation_id = wall.campaign.organisation_id
     _same_org(actor, organisation_id)
     _ensure_prompts_editable(session, wall)
-    cleaned = clean_prompt_text(text)
-    prompt = Prompt(wall_id=wall.id, text=cleaned, position=len(wall.prompts))
+    if isinstance(question, str):
+        question = QuestionInput(question)
+    cleaned = clean_prompt_text(question.text)
+    fields = closed.question_fields(question.kind, question.option_labels, question.follow_up)
+    prompt = Prompt(wall_id=wall.id, text=cleaned, position=len(wall.prompts), **fields)
     wall.prompts.append(prompt)
     session.flush()
     audit.commit_change(
@@ -507,19 +527,31 @@ def add_prompt(session: Session, actor: StaffUser, wall: Wall, text: str) -> Pro
         action="prompt.create",
         target_type="prompt",
         target_id=prompt.id,
-        after={"text": cleaned, "wall_id": wall.id},
+        after={**audit.snapshot(prompt, PROMPT_FIELDS), "wall_id": wall.id},
     )
     return prompt
 
 
-def update_prompt(session: Session, actor: StaffUser, prompt: Prompt, text: str) -> Prompt:
-    """Change a question's text (only before the wall's first answer)."""
+def update_prompt(
+    session: Session, actor: StaffUser, prompt: Prompt, question: QuestionInput | str
+) -> Prompt:
+    """Change a question (only before the wall's first answer). A change of kind or options
+    is dated (``changed_at``): answers queued on devices before it keep what they chose."""
     organisation_id = prompt.wall.campaign.organisation_id
     _same_org(actor, organisation_id)
     _ensure_prompts_editable(session, prompt.wall)
-    cleaned = clean_prompt_text(text)
-    before: dict[str, object] = {"text": prompt.text}
+    if isinstance(question, str):
+        question = QuestionInput(question, prompt.kind.value, _labels(prompt), prompt.follow_up)
+    cleaned = clean_prompt_text(question.text)
+    fields = closed.question_fields(
+        question.kind, question.option_labels, question.follow_up, prompt.options
+    )
+    before = audit.snapshot(prompt, PROMPT_FIELDS)
+    if fields["kind"] != prompt.kind or fields["options"] != prompt.options:
+        prompt.changed_at = utcnow()
     prompt.text = cleaned
+    for name, value in fields.items():
+        setattr(prompt, name, value)
     _record_change(
         session,
         actor,
@@ -528,11 +560,15 @@ def update_prompt(session: Session, actor: StaffUser, prompt: Prompt, text: str)
         prompt.id,
         before,
         prompt,
-        ("text",),
+        PROMPT_FIELDS,
         organisation_id,
     )
     session.commit()
     return prompt
+
+
+def _labels(prompt: Prompt) -> list[str]:
+    return [str(o.get("label", "")) for o in prompt.options]
 
 
 def move_prompt(session: Session, actor: StaffUser, prompt: Prompt, delta: int) -> None:

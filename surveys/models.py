@@ -114,6 +114,21 @@ class AnswerStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     HIDDEN = "hidden"
+    #: A closed question's choice without text: counted in the results, never a note.
+    COUNTED = "counted"
+
+
+#: The statuses of answers that are notes (text a moderator reads and a wall may show).
+NOTE_STATUSES = (AnswerStatus.PENDING, AnswerStatus.APPROVED)
+
+
+class PromptKind(enum.StrEnum):
+    """What a question asks for: free text, or a closed answer (surveys.closed)."""
+
+    TEXT = "text"
+    SCALE = "scale"
+    SINGLE = "single"
+    MULTIPLE = "multiple"
 
 
 class RetentionAction(enum.StrEnum):
@@ -317,12 +332,30 @@ class Prompt(Base):
     text: Mapped[str] = mapped_column(Text)
     #: The question in the wall's other languages: {"en": "..."}.
     translations: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    # issue 26: closed questions (surveys.closed) --------------------------------------------
+    kind: Mapped[PromptKind] = mapped_column(
+        _enum(PromptKind, "prompt_kind"), default=PromptKind.TEXT, server_default="text"
+    )
+    #: A closed question's options: [{"id": "o1", "label": "..."}]; a scale's
+    #: [{"id": "1", "value": 1}, ...] (its words come from the product's catalogue).
+    options: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    #: The optional free-text follow-up of a closed question ("Hvorfor?").
+    follow_up: Mapped[str | None] = mapped_column(String(300))
+    #: When the kind or the options last changed: an answer written before it, queued on a
+    #: device, is kept as sent even when its value no longer fits.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     wall: Mapped[Wall] = relationship(back_populates="prompts")
 
+    @property
+    def is_closed(self) -> bool:
+        """A scale or a choice (as opposed to a free-text question)."""
+        return self.kind is not PromptKind.TEXT
+
 
 class Answer(Base):
-    """A citizen's free-text answer to one prompt."""
+    """A citizen's answer to one prompt: free text, or a closed question's ``value`` with an
+    optional follow-up text ("" when none; such an answer is ``COUNTED``, never a note)."""
 
     __tablename__ = "answer"
     __table_args__ = (
@@ -377,6 +410,9 @@ class Answer(Base):
     #: When the queue put the answer under the latest themes (``themes.place_new_answers``);
     #: NULL until then: the catch-up task looks for these.
     themes_placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    #: A closed question's answer (issue 26): a scale's number, an option id, or a list of
+    #: option ids; None for free text.
+    value: Mapped[Any] = mapped_column(JSON(none_as_null=True), nullable=True)
 
     wall: Mapped[Wall] = relationship()
     prompt: Mapped[Prompt] = relationship()

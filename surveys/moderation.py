@@ -75,6 +75,8 @@ def _scoped(organisation_id: int, where: QueueFilter) -> Select[tuple[Answer]]:
         .join(Wall, Answer.wall_id == Wall.id)
         .join(Campaign, Wall.campaign_id == Campaign.id)
         .where(Campaign.organisation_id == organisation_id)
+        # a closed question's answer without text has nothing to read
+        .where(Answer.status != AnswerStatus.COUNTED)
     )
     if where.campaign_id is not None:
         stmt = stmt.where(Wall.campaign_id == where.campaign_id)
@@ -107,7 +109,7 @@ def queue_counts(session: Session, organisation_id: int, where: QueueFilter) -> 
         organisation_id,
         QueueFilter(where.campaign_id, where.wall_id, where.prompt_id, search=where.search),
     )
-    counts = {s.value: 0 for s in AnswerStatus}
+    counts = {s.value: 0 for s in AnswerStatus if s is not AnswerStatus.COUNTED}
     rows = session.execute(
         scope.with_only_columns(Answer.status, func.count()).group_by(Answer.status)
     )

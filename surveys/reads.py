@@ -28,6 +28,8 @@ class Note:
     agree_count: int
     #: The page language it was written on (None: not known, e.g. a paper answer).
     language: str | None = None
+    #: The choice given beside the text, on a closed question (issue 26).
+    value: Any = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def wall_notes(
     answers: list[Answer] = list(session.scalars(stmt.limit(limit).offset(offset)))
     counts = dict(session.execute(queries.reaction_counts([a.id for a in answers])).tuples().all())
     notes = [
-        Note(a.id, a.prompt_id, a.text, a.created_at, counts.get(a.id, 0), a.language)
+        Note(a.id, a.prompt_id, a.text, a.created_at, counts.get(a.id, 0), a.language, a.value)
         for a in answers
     ]
     return NotesPage(notes=notes, total=total, offset=offset, limit=limit)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from .errors import N_, InvalidInput
 from .models import (
+    NOTE_STATUSES,
     Answer,
     AnswerStatus,
     Campaign,
@@ -107,7 +108,7 @@ def answers_in_scope(scope: Scope) -> Select[tuple[Answer]]:
     stmt = (
         select(Answer)
         .join(Wall, Answer.wall_id == Wall.id)
-        .where(Answer.status != AnswerStatus.HIDDEN)
+        .where(Answer.status.in_(NOTE_STATUSES))
         .order_by(Answer.id)
     )
     return scope.narrow(stmt)
@@ -488,7 +489,7 @@ def place_new_answers(session: Session, answer_ids: Sequence[int]) -> int:
             .where(
                 Answer.id.in_(list(answer_ids)),
                 Answer.themes_placed_at.is_(None),
-                Answer.status != AnswerStatus.HIDDEN,
+                Answer.status.in_(NOTE_STATUSES),
             )
             .order_by(Answer.id)
             .with_for_update()
@@ -535,7 +536,7 @@ def answers_to_place(session: Session, limit: int = 500) -> list[int]:
             .join(Wall, Answer.wall_id == Wall.id)
             .where(
                 Answer.themes_placed_at.is_(None),
-                Answer.status != AnswerStatus.HIDDEN,
+                Answer.status.in_(NOTE_STATUSES),
                 Wall.campaign_id.in_(with_runs),
             )
             .order_by(Answer.id)

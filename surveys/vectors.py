@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Answer, AnswerStatus, AnswerVector, utcnow
+from .models import NOTE_STATUSES, Answer, AnswerVector, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def embed_answers(session: Session, answer_ids: Sequence[int], encoder: Encoder)
         answers = list(
             session.scalars(
                 select(Answer)
-                .where(Answer.id.in_(chunk), Answer.status != AnswerStatus.HIDDEN)
+                .where(Answer.id.in_(chunk), Answer.status.in_(NOTE_STATUSES))
                 .order_by(Answer.id)
             )
         )
@@ -127,7 +127,7 @@ def answers_to_embed(session: Session, limit: int = 500) -> list[int]:
         session.scalars(
             select(Answer.id)
             .outerjoin(AnswerVector, AnswerVector.answer_id == Answer.id)
-            .where(AnswerVector.answer_id.is_(None), Answer.status != AnswerStatus.HIDDEN)
+            .where(AnswerVector.answer_id.is_(None), Answer.status.in_(NOTE_STATUSES))
             .order_by(Answer.id)
             .limit(limit)
         )

@@ -262,3 +262,38 @@ class FakeEncoder:
                 out[row, int.from_bytes(digest, "little") % 384] += 1.0
             out[row, 383] += 0.1  # never all zero
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def add_closed_prompts(session: Session, wall: Wall) -> dict[str, Prompt]:
+    """A scale, a single and a multiple choice question (issue 26) added to ``wall``."""
+    from surveys.closed import choice_options, scale_options
+    from surveys.models import PromptKind
+
+    start = len(wall.prompts)
+    added = {
+        "scale": Prompt(
+            text="Hvordan har du det i dit område?",
+            kind=PromptKind.SCALE,
+            options=scale_options(),
+            follow_up="Hvorfor?",
+            translations={"en": "How are you doing where you live?"},
+        ),
+        "single": Prompt(
+            text="Hvor ses du helst med venner?",
+            kind=PromptKind.SINGLE,
+            options=choice_options(["Hjemme", "I klubben", "Udenfor"]),
+            translations={"en": "Where do you prefer to meet friends?"},
+        ),
+        "multiple": Prompt(
+            text="Hvad skal der være mere af?",
+            kind=PromptKind.MULTIPLE,
+            options=choice_options(["Skaterbane", "Musik", "Lektiehjælp", "Natbus"]),
+            follow_up="Fortæl mere",
+            translations={"en": "What should there be more of?"},
+        ),
+    }
+    for position, prompt in enumerate(added.values(), start=start):
+        prompt.position = position
+        wall.prompts.append(prompt)
+    session.commit()
+    return added

@@ -23,6 +23,7 @@ from ..export import safe_text
 from ..filters import AnswerFilter
 from ..insights import APPROVED_ONLY, ThemeCount, ThemeCounts, scoped_answer_ids, theme_counts
 from ..models import (
+    NOTE_STATUSES,
     Answer,
     AnswerStatus,
     Campaign,
@@ -404,7 +405,7 @@ def theme_page(
     pins = pinned_ids(session, scope).get(theme.key, [])
     stmt = theme_answers(run, theme, pins).join(Wall, Answer.wall_id == Wall.id)
     stmt = answer_filter.apply(
-        stmt.where(Answer.status.in_(statuses), Answer.status != AnswerStatus.HIDDEN)
+        stmt.where(Answer.status.in_(statuses), Answer.status.in_(NOTE_STATUSES))
     )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page = max(1, page)
