@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from .config import LANGUAGES, load_config
 from .embeddings import init_embeddings
 from .extensions import babel, csrf, db, migrate
+from .questions import init_questions
 from .queue import init_queue
 from .security import init_security
 from .wall_texts import init_wall_texts
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.register(app)
     init_security(app)
     init_wall_texts(app)
+    init_questions(app)
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:

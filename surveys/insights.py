@@ -216,6 +216,24 @@ def _index_or_end(items: Sequence[str], key: str) -> int:
     return items.index(key) if key in items else len(items)
 
 
+def pool_small_groups(
+    sizes: Counter[str], order: Sequence[str], min_group_size: int = MIN_GROUP_SIZE
+) -> tuple[dict[str, str], dict[str, int], int]:
+    """The small-group rule (module docstring) for groups of ``sizes``, shown in ``order``:
+    each shown key's group (itself, or :data:`OTHER_KEY` for pooled ones), the shown groups'
+    sizes in order, and how many were left out."""
+    shown = [k for k in order if sizes[k] >= min_group_size]
+    small = [k for k in sizes if sizes[k] < min_group_size]
+    pooled = len(small) >= 2 and sum(sizes[k] for k in small) >= min_group_size
+    suppressed = 0 if pooled else sum(sizes[k] for k in small)
+    target: dict[str, str] = {k: k for k in shown}
+    group_sizes: dict[str, int] = {k: sizes[k] for k in shown}
+    if pooled:
+        target.update({k: OTHER_KEY for k in small})
+        group_sizes[OTHER_KEY] = sum(sizes[k] for k in small)
+    return target, group_sizes, suppressed
+
+
 def benjamini_hochberg(p_values: Sequence[float], alpha: float = OVER_ALPHA) -> list[bool]:
     """Which of the tests are discoveries at false discovery rate ``alpha``."""
     m = len(p_values)
@@ -260,16 +278,9 @@ def theme_breakdown(
     total = counts.total
     unknown = sum(1 for key in group_of.values() if key is None)
     sizes = Counter(key for key in group_of.values() if key is not None)
-    shown = [k for k in _order(dimension, sizes) if sizes[k] >= min_group_size]
-    small = [k for k in sizes if sizes[k] < min_group_size]
-    pooled = len(small) >= 2 and sum(sizes[k] for k in small) >= min_group_size
-    suppressed = 0 if pooled else sum(sizes[k] for k in small)
-    target: dict[str, str] = {k: k for k in shown}
-    if pooled:
-        target.update({k: OTHER_KEY for k in small})
-    group_sizes: dict[str, int] = {k: sizes[k] for k in shown}
-    if pooled:
-        group_sizes[OTHER_KEY] = sum(sizes[k] for k in small)
+    target, group_sizes, suppressed = pool_small_groups(
+        sizes, _order(dimension, sizes), min_group_size
+    )
 
     per_cell: defaultdict[tuple[str, int], int] = defaultdict(int)
     members = session.execute(

@@ -161,15 +161,44 @@ def openapi_document() -> dict[str, Any]:
                 },
                 "Prompt": {
                     "type": "object",
-                    "required": ["id", "text", "position"],
+                    "required": ["id", "text", "position", "type"],
                     "properties": {
                         "id": {"type": "integer"},
                         "text": {"type": "string", "description": "In the wall's language"},
                         "position": {"type": "integer"},
+                        "type": {
+                            "enum": ["text", "scale", "single", "multiple"],
+                            "description": "text: a written answer; scale: a number from 1 to "
+                            "5; single: one option; multiple: any of the options. A closed "
+                            "question's answer sends `value`, and may add `text` (the follow-up).",
+                        },
+                        "options": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Option"},
+                            "description": "A closed question's options, in order (empty for text)",
+                        },
+                        "follow_up": {
+                            "type": ["string", "null"],
+                            "description": 'A closed question\'s optional follow-up ("Hvorfor?")',
+                        },
                         "texts": {
                             "type": "object",
                             "description": "The question in each language the wall offers",
                             "additionalProperties": {"type": "string"},
+                        },
+                    },
+                },
+                "Option": {
+                    "type": "object",
+                    "required": ["id", "label"],
+                    "properties": {
+                        "id": {"type": "string", "maxLength": 16},
+                        "label": {"type": "string", "description": "In the wall's language"},
+                        "value": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 5,
+                            "description": "A scale's number",
                         },
                     },
                 },
@@ -234,14 +263,29 @@ def openapi_document() -> dict[str, Any]:
                 "NewAnswer": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["prompt_id", "text", "client_submission_id"],
+                    "required": ["prompt_id", "client_submission_id"],
                     "properties": {
                         "prompt_id": ID,
                         "text": {
                             "type": "string",
-                            "minLength": 1,
                             "description": f"At most {MAX_ANSWER_LENGTH} characters after "
-                            "normalisation (control and invisible characters removed).",
+                            "normalisation (control and invisible characters removed). "
+                            "Required for a text question; optional beside a closed "
+                            "question's value (its follow-up).",
+                        },
+                        "value": {
+                            "oneOf": [
+                                {"type": "integer", "minimum": 1, "maximum": 5},
+                                {"type": "string", "maxLength": 16},
+                                {"type": "array", "items": {"type": "string", "maxLength": 16}},
+                            ],
+                            "description": "A closed question's answer: a scale's number, a "
+                            "single choice's option id, or a list of option ids. 400 "
+                            "value_not_allowed on a text question, invalid_value for the wrong "
+                            "shape, unknown_option for a number off the scale or an option "
+                            "that does not exist; empty_answer when neither a value nor text "
+                            "is given. An answer written (written_at) before the question "
+                            "was changed is kept as sent.",
                         },
                         "client_submission_id": {
                             "type": "string",
@@ -270,8 +314,13 @@ def openapi_document() -> dict[str, Any]:
                         "id": {"type": "integer"},
                         "client_submission_id": {"type": "string"},
                         "prompt_id": {"type": "integer"},
-                        "status": {"enum": ["pending", "approved", "hidden"]},
+                        "status": {
+                            "enum": ["pending", "approved", "hidden", "counted"],
+                            "description": "counted: a closed question's answer without text "
+                            "(counted in the results, never shown as a note)",
+                        },
                         "created_at": {"type": "string", "format": "date-time"},
+                        "value": {"description": "The stored value of a closed question"},
                     },
                 },
                 "Note": {

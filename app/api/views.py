@@ -14,6 +14,7 @@ from surveys.reads import Note, wall_notes
 
 from ..config import LANGUAGES
 from ..extensions import db
+from ..questions import option_labels
 from ..ratelimits import answer_limit
 from . import bp
 from .openapi import MAX_ID, openapi_document
@@ -53,6 +54,9 @@ def _wall_json(wall: Wall) -> dict[str, Any]:
                 "text": p.text,
                 "position": p.position,
                 "texts": {lang: str(languages.prompt_text(wall, p, lang)) for lang in offered},
+                "type": p.kind.value,
+                "options": option_labels(p, wall.language),
+                "follow_up": p.follow_up,
             }
             for p in wall.prompts
         ],
@@ -76,6 +80,7 @@ def _stored_json(answer: Answer) -> dict[str, Any]:
         "prompt_id": answer.prompt_id,
         "status": answer.status.value,
         "created_at": answer.created_at.isoformat(),
+        "value": answer.value,
     }
 
 
@@ -101,7 +106,15 @@ def post_answer(slug: str) -> ResponseReturnValue:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         raise InvalidInput(N_("The body must be a JSON object."), code="invalid_json")
-    fields = {"prompt_id", "text", "client_submission_id", "channel", "profile", "written_at"}
+    fields = {
+        "prompt_id",
+        "text",
+        "value",
+        "client_submission_id",
+        "channel",
+        "profile",
+        "written_at",
+    }
     unknown = set(payload) - fields
     if unknown:
         raise InvalidInput(
@@ -123,6 +136,7 @@ def post_answer(slug: str) -> ResponseReturnValue:
         wall,
         prompt_id=prompt_id,
         text=payload.get("text"),
+        value=payload.get("value"),
         client_submission_id=payload.get("client_submission_id"),
         channel=channel,
         profile=payload.get("profile"),

@@ -8,10 +8,11 @@ would expire under it).
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from flask import jsonify, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -26,7 +27,7 @@ from ..config import LANGUAGES
 from ..core import handle_http_error
 from ..extensions import csrf, db
 from ..participate import resubmissions
-from ..participate.forms import OVER_THE_LIMIT, AnswerForm
+from ..participate.forms import OVER_THE_LIMIT, AnswerForm, ClosedAnswerForm, closed_forms
 from ..ratelimits import kiosk_answer_limit, kiosk_device_limit
 from ..wall_texts import use_wall_languages
 from . import bp
@@ -55,7 +56,13 @@ def _invalid(error: DomainError) -> ResponseReturnValue:
     )
 
 
-def _render(wall: Wall, device: KioskDevice, form: AnswerForm, status: int = 200) -> Any:
+def _render(
+    wall: Wall,
+    device: KioskDevice,
+    form: AnswerForm,
+    status: int = 200,
+    closed_form: ClosedAnswerForm | None = None,
+) -> Any:
     closed_message = None
     if wall.has_closed():
         closed_message = _("This wall has closed. Thank you to everyone who answered.")
@@ -71,6 +78,7 @@ def _render(wall: Wall, device: KioskDevice, form: AnswerForm, status: int = 200
             wall=wall,
             device=device,
             form=form,
+            closed_forms=closed_forms(wall, form, closed_form, csrf=False),
             closed_message=closed_message,
             thanks_seconds=min(THANKS_SECONDS, device.idle_seconds),
             reset_url=reset_url,
@@ -137,19 +145,77 @@ def answer(slug: str) -> ResponseReturnValue:
     return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
 
 
+@bp.post("/<slug>/spoergsmaal/<int:prompt_id>")
+@csrf.exempt
+@kiosk_device_limit
+@kiosk_answer_limit
+def closed_answer(slug: str, prompt_id: int) -> ResponseReturnValue:
+    """A closed question on the kiosk's plain form: store, then thank and start over."""
+    try:
+        wall, device = _load(slug, _plain_form_token())
+    except NotFound as error:
+        if error.code == "wall_not_found":
+            raise
+        return _invalid(error)
+    prompt = next((p for p in wall.prompts if p.id == prompt_id and p.is_closed), None)
+    if prompt is None:
+        abort(404)
+    form = ClosedAnswerForm(wall, prompt, meta={"csrf": False})
+    if not form.client_submission_id.data:
+        form.client_submission_id.data = uuid.uuid4().hex
+    blank = AnswerForm(wall, formdata=None, meta={"csrf": False})
+    blank.client_submission_id.data = uuid.uuid4().hex
+    if not form.validate():
+        return _render(wall, device, blank, 400, form)
+    sent = json.dumps([form.text.data, form.value()])
+    answer = (wall.id, prompt.id, sent, form.profile())
+    if resubmissions.earlier_answer(*answer, device_id=device.id) is None:
+        try:
+            result = answers.submit_answer(
+                db.session,
+                wall,
+                channel=Channel.KIOSK,
+                device=device,
+                prompt_id=prompt.id,
+                text=form.text.data or None,
+                value=form.value(),
+                client_submission_id=form.client_submission_id.data,
+                profile=form.profile(),
+                language=str(get_locale() or wall.language),
+            )
+        except (WallClosed, WallNotOpen):
+            return _render(wall, device, blank, 410 if wall.has_closed() else 403, form)
+        except DomainError as error:
+            form.form_errors.append(_(error.message, **error.params))
+            return _render(wall, device, blank, error.status, form)
+        resubmissions.remember(*answer, result.answer.id, device_id=device.id)
+    return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
+
+
 @bp.errorhandler(TooManyRequests)
 def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     """Over the limit on the kiosk's plain form: the form again with the answer kept, to send
     again in a moment; other routes as everywhere."""
-    if request.endpoint != "kiosk.answer" or not request.view_args:
+    if request.endpoint not in ("kiosk.answer", "kiosk.closed_answer") or not request.view_args:
         return handle_http_error(error)
     try:
         wall, device = _load(request.view_args["slug"], _plain_form_token())
     except DomainError:  # no such wall or device: the plain 429
         return handle_http_error(error)
     form = AnswerForm(wall, meta={"csrf": False})
-    form.form_errors.append(str(OVER_THE_LIMIT))
-    return _render(wall, device, form, 429)
+    closed = None
+    if request.endpoint == "kiosk.closed_answer":
+        prompt_id = request.view_args.get("prompt_id")
+        prompt = next((p for p in wall.prompts if p.id == prompt_id and p.is_closed), None)
+        if prompt is None:
+            return handle_http_error(error)
+        closed = ClosedAnswerForm(wall, prompt, meta={"csrf": False})
+        closed.form_errors.append(str(OVER_THE_LIMIT))
+        form = AnswerForm(wall, formdata=None, meta={"csrf": False})
+        form.client_submission_id.data = uuid.uuid4().hex
+    else:
+        form.form_errors.append(str(OVER_THE_LIMIT))
+    return _render(wall, device, form, 429, closed)
 
 
 @bp.get("/<slug>/forfra")
@@ -197,7 +263,7 @@ def post_answer(slug: str) -> ResponseReturnValue:
         payload = request.get_json(silent=True) if request.is_json else None
         if not isinstance(payload, dict):
             raise InvalidInput(N_("The body must be a JSON object."), code="invalid_json")
-        fields = {"prompt_id", "text", "client_submission_id", "profile", "written_at"}
+        fields = {"prompt_id", "text", "value", "client_submission_id", "profile", "written_at"}
         unknown = set(payload) - fields
         if unknown:
             raise InvalidInput(
@@ -211,6 +277,7 @@ def post_answer(slug: str) -> ResponseReturnValue:
             device=device,
             prompt_id=payload.get("prompt_id"),
             text=payload.get("text"),
+            value=payload.get("value"),
             client_submission_id=payload.get("client_submission_id"),
             profile=payload.get("profile"),
             language=language if language in LANGUAGES else wall.language,
@@ -225,6 +292,7 @@ def post_answer(slug: str) -> ResponseReturnValue:
         "prompt_id": answer.prompt_id,
         "status": answer.status.value,
         "created_at": answer.created_at.isoformat(),
+        "value": answer.value,
     }
     return jsonify(body), 201 if result.created else 200
 

@@ -8,16 +8,24 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
+from wtforms import (
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, ValidationError
 
-from surveys.answers import clean_answer_text
+from surveys.answers import clean_answer_text, clean_optional_text
 from surveys.errors import InvalidInput
 from surveys.languages import area_names, prompt_text
-from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Wall
+from surveys.models import AGE_GROUP_CODES, ROLE_CODES, Prompt, PromptKind, Wall
 from surveys.profiles import AgeQuestion, age_question, age_questions_by_role
 from surveys.text import MAX_ANSWER_LENGTH
 
+from ..questions import option_labels
 from ..wall_texts import page_language
 
 #: Shown with the form again when an answer sent without JavaScript is over the rate limit.
@@ -92,7 +100,10 @@ class AnswerForm(FlaskForm):
         # The questions and areas in the page's language (surveys.languages): a label is a
         # LocalText, so the page can mark one in another language with its ``lang``.
         lang = page_language()
-        self.prompt_id.choices = [(p.id, prompt_text(wall, p, lang)) for p in wall.prompts]
+        # Closed questions have forms of their own (ClosedAnswerForm).
+        self.prompt_id.choices = [
+            (p.id, prompt_text(wall, p, lang)) for p in wall.prompts if not p.is_closed
+        ]
         skip = ("", _l("Prefer not to say"))
         self.role.choices = [skip, *ROLE_LABELS.items()]
         self.area.choices = [
@@ -141,4 +152,68 @@ class AnswerForm(FlaskForm):
 
     def profile(self) -> dict[str, str]:
         """The profile values given (skipped ones left out)."""
-        return {f.name: f.data for f in self.profile_fields() if f.data}
+        return {f.short_name: f.data for f in self.profile_fields() if f.data}
+
+
+def _follow_up_text(_form: FlaskForm, field: TextAreaField) -> None:
+    try:
+        field.data = clean_optional_text(field.data or "")
+    except InvalidInput as error:
+        raise ValidationError(_(error.message, **error.params)) from error
+
+
+class ClosedAnswerForm(AnswerForm):
+    """An answer to one closed question (issue 26): its choice, the optional follow-up text
+    and the same optional "om dig" questions. Each closed question on a wall has its own form
+    (``prefix`` keeps the fields' ids apart); its choice is optional when a follow-up is
+    written, and the service says when neither is given."""
+
+    prompt_id = HiddenField()
+    text = TextAreaField(_l("Your answer"), validators=[_follow_up_text])
+    choice = RadioField(_l("Your answer"), validate_choice=False)
+    choices = SelectMultipleField(_l("Your answer"), validate_choice=False)
+
+    def __init__(self, wall: Wall, prompt: Prompt, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"q{prompt.id}")
+        super().__init__(wall, *args, **kwargs)
+        self.prompt = prompt
+        self.prompt_id.data = str(prompt.id)
+        self.options = option_labels(prompt)
+        pairs = [(o["id"], o["label"]) for o in self.options]
+        self.choice.choices = pairs
+        self.choices.choices = pairs
+        if prompt.follow_up:
+            self.text.label.text = prompt.follow_up
+
+    @property
+    def value_field(self) -> RadioField | SelectMultipleField:
+        """The field that holds the choice: checkboxes for a multiple choice, else radios."""
+        return self.choices if self.prompt.kind is PromptKind.MULTIPLE else self.choice
+
+    def value(self) -> int | str | list[str] | None:
+        """The choice as the service takes it (None when nothing was chosen)."""
+        if self.prompt.kind is PromptKind.MULTIPLE:
+            return list(self.choices.data or []) or None
+        chosen = self.choice.data or None
+        if chosen is not None and self.prompt.kind is PromptKind.SCALE:
+            return int(chosen) if chosen.isdecimal() and len(chosen) < 3 else chosen
+        return chosen
+
+
+def closed_forms(
+    wall: Wall, form: AnswerForm, sent: ClosedAnswerForm | None, *, csrf: bool = True
+) -> dict[int, ClosedAnswerForm]:
+    """A form for each of the wall's closed questions (``sent``, the one just sent, as it
+    was). Each has its own submission id, made from ``form``'s, so that a kept page still
+    gives every visitor theirs (the page cache stands in the id)."""
+    forms: dict[int, ClosedAnswerForm] = {}
+    for prompt in wall.prompts:
+        if not prompt.is_closed:
+            continue
+        if sent is not None and sent.prompt.id == prompt.id:
+            forms[prompt.id] = sent
+            continue
+        blank = ClosedAnswerForm(wall, prompt, formdata=None, meta={} if csrf else {"csrf": False})
+        blank.client_submission_id.data = f"{form.client_submission_id.data}-q{prompt.id}"
+        forms[prompt.id] = blank
+    return forms

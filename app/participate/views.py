@@ -50,7 +50,7 @@ from ..ratelimits import answer_limit, client_key, limiter, reaction_limit
 from ..wall_texts import use_wall_languages
 from . import bp, devices, resubmissions
 from .assets import asset_url, assets_version
-from .forms import OVER_THE_LIMIT, AnswerForm
+from .forms import OVER_THE_LIMIT, AnswerForm, ClosedAnswerForm, closed_forms
 from .notes_view import notes_view
 
 #: ``/w/<slug>?enig=afvist``: where an "enig" refused for want of a device key leads.
@@ -127,10 +127,14 @@ def _wall_fields(wall: Wall) -> tuple[object, ...]:
         tuple(wall.languages or ()),
         tuple(wall.profile_questions or ()),
         tuple(wall.areas or ()),
-        tuple((p.id, p.position, p.text) for p in wall.prompts),
+        tuple((p.id, p.position, p.text, p.kind, p.follow_up) for p in wall.prompts),
         # the texts in other languages (surveys.languages), as one comparable value
         json.dumps(
-            [wall.translations or {}, [p.translations or {} for p in wall.prompts]],
+            [
+                wall.translations or {},
+                [p.translations or {} for p in wall.prompts],
+                [p.options for p in wall.prompts],
+            ],
             sort_keys=True,
         ),
     )
@@ -179,13 +183,19 @@ def _closed(wall: Wall) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _render_wall(wall: Wall, form: AnswerForm, status: int = 200) -> ResponseReturnValue:
-    """The wall page with ``form`` as it is (what was typed, its errors), never cached."""
+def _render_wall(
+    wall: Wall,
+    form: AnswerForm,
+    status: int = 200,
+    closed_form: ClosedAnswerForm | None = None,
+) -> ResponseReturnValue:
+    """The wall page with ``form`` (or a closed question's ``closed_form``) as it is (what
+    was typed, its errors), never cached."""
     page = _page_number()
     closed_message, closed_status = _closed(wall)
     notes = _wall_notes(wall, page)
     agreed = agreed_answer_ids(db.session, devices.agreed_key(), [n.id for n in notes.notes])
-    html = _wall_template(wall, form, notes, agreed, page, closed_message)
+    html = _wall_template(wall, form, notes, agreed, page, closed_message, closed_form)
     return html, closed_status or status
 
 
@@ -230,11 +240,13 @@ def _wall_template(
     agreed: set[int],
     page: int,
     closed_message: str | None,
+    closed_form: ClosedAnswerForm | None = None,
 ) -> str:
     return render_template(
         "participate/wall.html",
         wall=wall,
         form=form,
+        closed_forms=closed_forms(wall, form, closed_form),
         notes=notes,
         agreed=agreed,
         prompts={p.id: p for p in wall.prompts},
@@ -258,7 +270,10 @@ def wall(slug: str) -> ResponseReturnValue:
     agree_refused = request.args.get("enig") == AGREE_REFUSED
     wall = _load_wall(slug)
     chosen = _chosen_prompt(wall)
-    prompt_id = (chosen or wall.prompts[0]).id if wall.prompts else None
+    written = [p for p in wall.prompts if not p.is_closed]
+    if chosen is None or chosen.is_closed:
+        chosen = written[0] if written else None
+    prompt_id = chosen.id if chosen else None
 
     def blank_form(submission_id: str) -> AnswerForm:
         form = AnswerForm(wall, formdata=None)
@@ -313,6 +328,53 @@ def answer(slug: str) -> ResponseReturnValue:
     return _thanked(wall, result.answer.id)
 
 
+@bp.post("/w/<slug>/spoergsmaal/<int:prompt_id>")
+@csrf.exempt  # the form checks its own token and re-renders with the answer kept
+@answer_limit
+def closed_answer(slug: str, prompt_id: int) -> ResponseReturnValue:
+    """Store an answer to a closed question; on any problem show its form again as sent."""
+    wall = _load_wall(slug)
+    prompt = next((p for p in wall.prompts if p.id == prompt_id and p.is_closed), None)
+    if prompt is None:
+        abort(404)
+    form = ClosedAnswerForm(wall, prompt)
+    if not form.client_submission_id.data:
+        form.client_submission_id.data = uuid.uuid4().hex
+    blank = AnswerForm(wall, formdata=None)
+    blank.client_submission_id.data = uuid.uuid4().hex
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            form.form_errors.append(
+                _("The page had expired. Your answer is still here: please press Send again.")
+            )
+        return _render_wall(wall, blank, 400, form)
+    profile = form.profile()
+    # the fingerprint of "the same answer sent again" (Back, then Send) covers the choice
+    sent = json.dumps([form.text.data, form.value()])
+    earlier = resubmissions.earlier_answer(wall.id, prompt.id, sent, profile)
+    if earlier is not None:
+        return _thanked(wall, earlier)
+    try:
+        result = answers.submit_answer(
+            db.session,
+            wall,
+            prompt_id=prompt.id,
+            text=form.text.data or None,
+            value=form.value(),
+            client_submission_id=form.client_submission_id.data,
+            channel=Channel.WEB,
+            profile=profile,
+            language=str(get_locale() or "da"),
+        )
+    except (WallClosed, WallNotOpen):
+        return _render_wall(wall, blank, 200, form)
+    except DomainError as error:
+        form.form_errors.append(_(error.message, **error.params))
+        return _render_wall(wall, blank, error.status, form)
+    resubmissions.remember(wall.id, prompt.id, sent, profile, result.answer.id)
+    return _thanked(wall, result.answer.id)
+
+
 def _thanked(wall: Wall, answer_id: int) -> ResponseReturnValue:
     """To the thanks page of this session's answer."""
     mine = [a for a in session.get("my_answers", []) if a != answer_id]
@@ -324,15 +386,26 @@ def _thanked(wall: Wall, answer_id: int) -> ResponseReturnValue:
 def too_many_requests(error: TooManyRequests) -> ResponseReturnValue:
     """Over the answer limit without JavaScript (a shared network at an event): the form
     again with the answer kept, to send again in a moment; other routes as everywhere."""
-    if request.endpoint != "participate.answer" or not request.view_args:
+    answering = ("participate.answer", "participate.closed_answer")
+    if request.endpoint not in answering or not request.view_args:
         return handle_http_error(error)
     try:
         wall = _load_wall(request.view_args["slug"])
     except DomainError:  # no such wall: the plain 429
         return handle_http_error(error)
-    form = AnswerForm(wall)
-    form.form_errors.append(str(OVER_THE_LIMIT))
-    return _render_wall(wall, form, 429)
+    if request.endpoint == "participate.answer":
+        form = AnswerForm(wall)
+        form.form_errors.append(str(OVER_THE_LIMIT))
+        return _render_wall(wall, form, 429)
+    prompt_id = request.view_args.get("prompt_id")
+    prompt = next((p for p in wall.prompts if p.id == prompt_id and p.is_closed), None)
+    if prompt is None:
+        return handle_http_error(error)
+    closed = ClosedAnswerForm(wall, prompt)
+    closed.form_errors.append(str(OVER_THE_LIMIT))
+    blank = AnswerForm(wall, formdata=None)
+    blank.client_submission_id.data = uuid.uuid4().hex
+    return _render_wall(wall, blank, 429, closed)
 
 
 def next_prompt(wall: Wall, answered_id: int) -> Prompt | None:

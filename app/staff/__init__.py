@@ -42,3 +42,6 @@ from . import oidc_views  # noqa: E402, F401  (single sign-on for staff over Ope
 
 # isort: split
 from . import feedback_views  # noqa: E402, F401  (a reply to one answer or one theme; issue 24)
+
+# isort: split
+from . import results_views  # noqa: E402, F401  (results of closed questions; issue 26)

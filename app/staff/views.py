@@ -289,14 +289,26 @@ def _back_to_wall(wall_id: int) -> ResponseReturnValue:
     return redirect(url_for(".wall", wall_id=wall_id, _anchor="questions"), code=303)
 
 
+def _question_input() -> campaigns.QuestionInput | str:
+    """The question as the editor sent it: its text alone when the form has no kind."""
+    text = request.form.get("text", "")
+    if "kind" not in request.form:
+        return text
+    return campaigns.QuestionInput(
+        text,
+        request.form.get("kind", "text"),
+        request.form.get("options", "").splitlines(),
+        request.form.get("follow_up"),
+    )
+
+
 @bp.post("/walls/<int:wall_id>/prompts")
 @requires(Permission.MANAGE_CAMPAIGNS)
 def prompt_add(wall_id: int) -> ResponseReturnValue:
     """Add a question at the end."""
     item = _load_wall(wall_id)
-    form = PromptForm()
     try:
-        campaigns.add_prompt(db.session, staff(), item, form.text.data or "")
+        campaigns.add_prompt(db.session, staff(), item, _question_input())
     except DomainError as error:
         db.session.rollback()
         flash_error(error)
@@ -311,7 +323,7 @@ def prompt_edit(prompt_id: int) -> ResponseReturnValue:
     """Change a question's text."""
     prompt = campaigns.get_prompt(db.session, staff().organisation_id, prompt_id)
     try:
-        campaigns.update_prompt(db.session, staff(), prompt, request.form.get("text", ""))
+        campaigns.update_prompt(db.session, staff(), prompt, _question_input())
     except DomainError as error:
         db.session.rollback()
         flash_error(error)

@@ -7,6 +7,7 @@ campaign is flagged ``is_demo`` so that staff pages and reports can say so.
 from __future__ import annotations
 
 import json
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import queries
+from ..closed import choice_options, scale_options
 from ..models import (
     Answer,
     AnswerStatus,
@@ -25,6 +27,7 @@ from ..models import (
     Moderation,
     Organisation,
     Prompt,
+    PromptKind,
     Wall,
     utcnow,
 )
@@ -72,6 +75,15 @@ WALLS: list[dict[str, Any]] = [
                 "Who should run them?",
             ],
         },
+        # issue 26: closed questions (shown before the written ones, after them in order)
+        "closed": [
+            {
+                "kind": PromptKind.SCALE,
+                "text": "Hvordan er det at være barnefamilie her?",
+                "english": "How is it to be a family with children here?",
+                "follow_up": "Hvorfor?",
+            },
+        ],
     },
     {
         "slug": "unge-stemmer",
@@ -100,6 +112,33 @@ WALLS: list[dict[str, Any]] = [
                 "Which communities do you dream of?",
             ],
         },
+        "closed": [
+            {
+                "kind": PromptKind.SINGLE,
+                "text": "Hvor er du mest sammen med dine venner?",
+                "english": "Where do you spend most time with your friends?",
+                "options": [
+                    "Hjemme",
+                    "I skolen",
+                    "I klubben eller foreningen",
+                    "Udenfor",
+                    "Online",
+                ],
+            },
+            {
+                "kind": PromptKind.MULTIPLE,
+                "text": "Hvad skal der være mere af?",
+                "english": "What should there be more of?",
+                "options": [
+                    "Steder at være om aftenen",
+                    "Sport og bevægelse",
+                    "Musik og kultur",
+                    "Bedre busser",
+                    "Nogen at tale med",
+                ],
+                "follow_up": "Fortæl gerne mere",
+            },
+        ],
     },
 ]
 
@@ -168,6 +207,20 @@ def load_demo(session: Session, now: datetime | None = None, *, themes: bool = F
                 )
             ],
         )
+        for question in spec.get("closed", []):
+            kind = question["kind"]
+            wall.prompts.append(
+                Prompt(
+                    position=len(wall.prompts),
+                    text=question["text"],
+                    translations={"en": question["english"]},
+                    kind=kind,
+                    options=scale_options()
+                    if kind is PromptKind.SCALE
+                    else choice_options(question["options"]),
+                    follow_up=question.get("follow_up"),
+                )
+            )
         walls[spec["slug"]] = wall
     session.add(campaign)
     session.flush()
@@ -191,10 +244,64 @@ def load_demo(session: Session, now: datetime | None = None, *, themes: bool = F
                 area=profile.get("area"),
             )
         )
+    closed = _closed_answers(list(walls.values()), now, first_number=len(rows) + 1)
+    session.add_all(closed)
     session.commit()
     if themes:
         _build_demo_themes(session, campaign)
-    return DemoResult(created=True, walls=len(walls), answers=len(rows))
+    return DemoResult(created=True, walls=len(walls), answers=len(rows) + len(closed))
+
+
+#: How the demo's made-up people answer the closed questions: a weight per option (in the
+#: options' order), and how many answer. Choices only, no follow-up texts: those would be
+#: notes on the wall, and the wall's notes are the hand-written ones.
+CLOSED_WEIGHTS = {
+    PromptKind.SCALE: (60, [1, 3, 6, 10, 5]),
+    PromptKind.SINGLE: (70, [5, 3, 4, 4, 2]),
+    PromptKind.MULTIPLE: (70, [6, 7, 3, 5, 2]),
+}
+
+
+def _closed_answers(walls: list[Wall], now: datetime, first_number: int) -> list[Answer]:
+    """Made-up answers to the demo's closed questions (the same every time: seeded)."""
+    rng = random.Random(26)
+    made: list[Answer] = []
+    for wall in walls:
+        roles: list[str | None] = ["parent", "parent", "parent", "professional", "expecting", None]
+        ages: dict[str, list[str | None]] = {
+            "parents": ["0-2", "3-5", "3-5", "6-12", None],
+            "young": ["13-17", "18-24"],
+        }
+        for prompt in (p for p in wall.prompts if p.is_closed):
+            count, weights = CLOSED_WEIGHTS[prompt.kind]
+            ids = [str(o["id"]) for o in prompt.options]
+            for _ in range(count):
+                value: Any
+                if prompt.kind is PromptKind.MULTIPLE:
+                    picked = set(rng.choices(ids, weights, k=rng.randint(1, 3)))
+                    value = [i for i in ids if i in picked]
+                else:
+                    value = rng.choices(ids, weights)[0]
+                    if prompt.kind is PromptKind.SCALE:
+                        value = int(value)
+                young = wall.audience is Audience.YOUNG
+                made.append(
+                    Answer(
+                        wall_id=wall.id,
+                        prompt_id=prompt.id,
+                        text="",
+                        value=value,
+                        created_at=now - timedelta(days=rng.randint(0, 20), minutes=len(made)),
+                        channel=Channel.WEB,
+                        client_submission_id=f"demo-{first_number + len(made):05d}",
+                        status=AnswerStatus.COUNTED,
+                        language="da",
+                        role=None if young else rng.choice(roles),
+                        age_group=rng.choice(ages["young" if young else "parents"]),
+                        area=rng.choice([*AREAS, ""]) or None,
+                    )
+                )
+    return made
 
 
 def _build_demo_themes(session: Session, campaign: Campaign) -> None:

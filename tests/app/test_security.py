@@ -377,9 +377,11 @@ def test_sign_in_attempts_are_limited_per_client_address(make_app: Any, session:
 CSRF_EXEMPT = {
     # The form checks its own token and re-renders with the text kept (never loses text).
     "participate.answer",
+    "participate.closed_answer",
     # Authorised by the device token, which a cross-site page cannot know.
     "kiosk.answer",
     "kiosk.post_answer",
+    "kiosk.closed_answer",
 }
 
 

@@ -35,7 +35,7 @@ def _weigh(
         page = context.new_page()
         if post:
             page.goto(base + path)
-            page.get_by_role("textbox").fill("Et svar, der skal vejes")
+            page.get_by_role("textbox", name="Dit svar").fill("Et svar, der skal vejes")
             page.on("response", lambda response: responses.append(response))
             with page.expect_navigation():
                 page.evaluate("document.querySelector('form.answer-form').submit()")

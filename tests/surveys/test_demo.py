@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.demo import WALLS, demo_answers, load_demo
-from surveys.models import Answer, AnswerStatus, Campaign, Moderation, Wall
+from surveys.models import Answer, AnswerStatus, Campaign, Moderation, PromptKind, Wall
 
 
 def test_demo_has_the_required_prompts_and_walls(session: Session) -> None:
@@ -22,7 +22,11 @@ def test_demo_has_the_required_prompts_and_walls(session: Session) -> None:
         "Hvad skal der gøres mere eller mindre af?",
         "Hvilke tilbud eller tiltag drømmer du om?",
         "Hvem skal stå for dem?",
+        "Hvordan er det at være barnefamilie her?",
     ]
+    # one closed question of each kind (issue 26)
+    kinds = {p.kind for w in walls.values() for p in w.prompts if p.is_closed}
+    assert kinds == {PromptKind.SCALE, PromptKind.SINGLE, PromptKind.MULTIPLE}
     assert parents.moderation is Moderation.PRE
     assert walls["unge-stemmer"].moderation is Moderation.POST
     campaign = session.scalars(select(Campaign).where(Campaign.slug == "demo")).one()

@@ -26,6 +26,9 @@
   var fieldset = document.getElementById('prompt-choices');
   var chosenLine = document.getElementById('kiosk-chosen');
   var radios = Array.prototype.slice.call(form.querySelectorAll('input[name="prompt_id"]'));
+  // Closed questions (a scale, a choice): forms of their own, shown one at a time.
+  var closedForms = Array.prototype.slice.call(document.querySelectorAll('form.closed-form'));
+  var total = radios.length + closedForms.length;
   var thanks = document.getElementById('kiosk-thanks');
   var idle = document.getElementById('kiosk-idle');
   var title = document.getElementById('kiosk-title');
@@ -40,16 +43,29 @@
   /* Question tiles: buttons, so that arrow keys never jump ahead a step. */
   var tiles = document.createElement('ul');
   tiles.className = 'kiosk-tiles';
-  radios.forEach(function (radio) {
-    var label = form.querySelector('label[for="' + radio.id + '"]');
+  function addTile(id, text) {
     var item = document.createElement('li');
     var tile = document.createElement('button');
     tile.type = 'button';
     tile.className = 'kiosk-tile';
-    tile.dataset.promptId = radio.value;
-    tile.textContent = label ? label.textContent.trim() : radio.value;
+    tile.dataset.promptId = id;
+    tile.textContent = text;
     item.appendChild(tile);
     tiles.appendChild(item);
+  }
+  closedForms.forEach(function (closed) {
+    closed.hidden = true;
+    var backButton = closed.querySelector('[data-action="back"]');
+    backButton.hidden = total < 2;
+    backButton.addEventListener('click', function () {
+      showStep('choose');
+      heading.focus();
+    });
+    addTile(closed.dataset.prompt, closed.querySelector('legend').textContent.trim());
+  });
+  radios.forEach(function (radio) {
+    var label = form.querySelector('label[for="' + radio.id + '"]');
+    addTile(radio.value, label ? label.textContent.trim() : radio.value);
   });
   var heading = document.createElement('h2');
   heading.className = 'kiosk-question-heading';
@@ -59,9 +75,20 @@
   fieldset.hidden = true;
   chooseStep.appendChild(heading);
   chooseStep.appendChild(tiles);
-  back.hidden = radios.length < 2;
+  back.hidden = total < 2;
+
+  function closedForm(id) {
+    return closedForms.filter(function (f) { return f.dataset.prompt === String(id); })[0];
+  }
 
   function choose(id) {
+    var closed = closedForm(id);
+    if (closed) {
+      prompt = { id: parseInt(id, 10), text: closed.querySelector('legend').textContent.trim() };
+      showStep('closed', closed);
+      closed.querySelector('.option-list input').focus();
+      return;
+    }
     var radio = radios.filter(function (r) { return r.value === String(id); })[0];
     if (!radio) return;
     radio.checked = true;
@@ -73,9 +100,11 @@
     textarea.focus();
   }
 
-  function showStep(name) {
+  function showStep(name, closed) {
+    form.hidden = name === 'closed';
     chooseStep.hidden = name !== 'choose';
     writeStep.hidden = name !== 'write';
+    closedForms.forEach(function (f) { f.hidden = f !== closed; });
   }
 
   tiles.addEventListener('click', function (event) {
@@ -117,6 +146,7 @@
     Array.prototype.forEach.call(thanks.querySelectorAll('[data-slot]'), function (el) {
       el.textContent = '';
     });
+    closedForms.forEach(resetClosed);
     prompt = null;
     chosenLine.textContent = '';
     chosenLine.hidden = true;
@@ -125,8 +155,8 @@
     submit.disabled = false;
     thanks.hidden = true;
     form.hidden = false;
-    if (radios.length === 1) {
-      choose(radios[0].value);
+    if (total === 1) {
+      choose(onlyPrompt());
     } else {
       showStep('choose');
     }
@@ -137,8 +167,115 @@
 
   function atStart() {
     return !prompt && !textarea.value && thanks.hidden &&
-      !Array.prototype.some.call(form.querySelectorAll('select'), function (s) { return s.value; });
+      !Array.prototype.some.call(document.querySelectorAll('form select'), function (s) { return s.value; });
   }
+
+  function onlyPrompt() {
+    return radios.length ? radios[0].value : closedForms[0].dataset.prompt;
+  }
+
+  /* A closed question's form for the next person: nothing chosen, nothing written. */
+  function resetClosed(closed) {
+    Array.prototype.forEach.call(closed.querySelectorAll('input[type="radio"], input[type="checkbox"]'),
+      function (box) { box.checked = false; box.defaultChecked = false; });
+    Array.prototype.forEach.call(closed.querySelectorAll('textarea'), function (box) {
+      box.value = '';
+      box.defaultValue = '';
+    });
+    Array.prototype.forEach.call(closed.querySelectorAll('select'), function (select) {
+      Array.prototype.forEach.call(select.options, function (option) { option.defaultSelected = false; });
+      select.value = '';
+    });
+    Array.prototype.forEach.call(closed.querySelectorAll('.field-error, .error-summary'), function (el) {
+      el.parentNode.removeChild(el);
+    });
+    closed.querySelector('input[name$="client_submission_id"]').value = S.newId();
+    closed.querySelector('button[type="submit"]').disabled = false;
+    closed.hidden = true;
+  }
+
+  function closedError(closed, message) {
+    Array.prototype.forEach.call(closed.querySelectorAll('.field-error'), function (el) {
+      el.parentNode.removeChild(el);
+    });
+    var error = document.createElement('p');
+    error.className = 'field-error';
+    error.setAttribute('role', 'alert');
+    error.textContent = message;
+    closed.querySelector('fieldset').appendChild(error);
+    closed.querySelector('.option-list input').focus();
+  }
+
+  /* Sending a closed question's answer: through the outbox with the device token. */
+  closedForms.forEach(function (closed) {
+    var data = closed.dataset;
+    closed.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var checked = Array.prototype.filter.call(closed.querySelectorAll('.option-list input'),
+        function (box) { return box.checked; });
+      var ids = checked.map(function (box) { return box.value; });
+      var value = !ids.length ? null : data.kind === 'multiple' ? ids
+        : data.kind === 'scale' ? parseInt(ids[0], 10) : ids[0];
+      var followUp = closed.querySelector('textarea');
+      var written = followUp ? followUp.value : '';
+      if (value === null && !S.length(written)) {
+        closedError(closed, data.msgChoose);
+        return;
+      }
+      if (S.length(written) > 1000) {
+        closedError(closed, data.msgTooLong);
+        return;
+      }
+      var words = checked.map(function (box) {
+        var label = closed.querySelector('label[for="' + box.id + '"] .option-label');
+        return label ? label.textContent.trim() : box.value;
+      }).join(', ');
+      var profile = {};
+      ['role', 'age_group', 'area'].forEach(function (name) {
+        var field = closed.querySelector('select[name="' + data.prefix + name + '"]');
+        if (field && field.value) profile[name] = field.value;
+      });
+      var id = closed.querySelector('input[name$="client_submission_id"]').value;
+      var body = { prompt_id: parseInt(data.prompt, 10), client_submission_id: id, profile: profile };
+      if (value !== null) body.value = value;
+      if (S.length(written)) body.text = written;
+      var button = closed.querySelector('button[type="submit"]');
+      button.disabled = true;
+      S.outbox.add({
+        id: id,
+        url: data.api,
+        headers: { 'X-Kiosk-Device': config.device, 'Content-Language': config.lang },
+        summary: words,
+        body: body
+      });
+      S.outbox.send(id).then(function (result) {
+        button.disabled = false;
+        if (result.state === 'refused') {
+          S.outbox.discard(id);
+          closed.querySelector('input[name$="client_submission_id"]').value = S.newId();
+          closedError(closed, S.errorMessage(result, config.msgFailed));
+          armIdle();
+          return;
+        }
+        thanks.querySelector('[data-slot="prompt"]').textContent = prompt ? prompt.text : '';
+        thanks.querySelector('[data-slot="text"]').textContent =
+          [words, written.trim()].filter(Boolean).join(' – ');
+        var line = thanks.querySelector('[data-slot="status"]');
+        if (result.state === 'queued') {
+          line.textContent = result.reason === 'busy' ? config.msgKeptBusy
+            : result.reason === 'unreachable' ? config.msgKeptUnreachable : config.msgKept;
+        } else {
+          line.textContent = result.data && result.data.status === 'pending'
+            ? config.msgPending : config.msgApproved;
+        }
+        closed.hidden = true;
+        form.hidden = true;
+        thanks.hidden = false;
+        thanks.focus();
+        armIdle();
+      });
+    });
+  });
 
   function armIdle() {
     clearTimers();
@@ -167,7 +304,9 @@
   idle.querySelector('button').addEventListener('click', function () {
     idle.hidden = true;
     armIdle();
-    (writeStep.hidden ? heading : textarea).focus();
+    var open = closedForms.filter(function (f) { return !f.hidden; })[0];
+    if (open) open.querySelector('.option-list input').focus();
+    else (writeStep.hidden ? heading : textarea).focus();
   });
 
   /* Sending: through the outbox with the device token. */
@@ -241,8 +380,11 @@
 
   if (status) status.clear();
   idField.value = S.newId();
-  if (radios.length === 1) {
-    choose(radios[0].value);
+  closedForms.forEach(function (closed) {
+    closed.querySelector('input[name$="client_submission_id"]').value = S.newId();
+  });
+  if (total === 1) {
+    choose(onlyPrompt());
     title.focus({ preventScroll: true });
   } else {
     radios.forEach(function (r) { r.checked = false; });
@@ -256,5 +398,8 @@
     textarea.value = kept;
     count.update(false);
   }
+  // After a plain-form error on a closed question: that question again, as it was sent.
+  var refusedClosed = closedForms.filter(function (f) { return f.querySelector('.error-summary'); })[0];
+  if (refusedClosed) choose(refusedClosed.dataset.prompt);
   armIdle();
 }());

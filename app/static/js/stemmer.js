@@ -336,7 +336,8 @@
         entry.className = 'outbox-item';
         var text = document.createElement('blockquote');
         text.className = 'note-text';
-        text.textContent = item.body.text;
+        // A closed question's answer shows its choice (and its follow-up, if any).
+        text.textContent = [item.summary, item.body.text].filter(Boolean).join(' – ');
         var reason = document.createElement('p');
         reason.className = 'field-error';
         reason.textContent = item.refused.message;
@@ -466,8 +467,9 @@
       el.parentNode.removeChild(el);
     });
     var textarea = form.querySelector('textarea');
+    if (!textarea) return;
     textarea.setAttribute('aria-invalid', 'false');
-    textarea.setAttribute('aria-describedby', 'text-hint');
+    textarea.setAttribute('aria-describedby', textarea.id + '-hint'); // "text-hint", "q3-text-hint"
   }
 
   function showError(form, field, message) {
@@ -479,7 +481,7 @@
     error.textContent = message;
     if (field.tagName === 'TEXTAREA') {
       field.setAttribute('aria-invalid', 'true');
-      field.setAttribute('aria-describedby', 'text-hint ' + error.id);
+      field.setAttribute('aria-describedby', field.id + '-hint ' + error.id);
       field.parentNode.insertBefore(error, field.nextSibling);
     } else {
       var fieldset = field.closest('fieldset') || field.parentNode;
@@ -608,7 +610,7 @@
      choices per role in data-age-questions and refuses combinations that do not fit. */
   function ageFollowsRole(age) {
     var form = age.form;
-    var role = form && form.elements.namedItem('role');
+    var role = form && form.elements.namedItem(age.name.replace(/age_group$/, 'role'));
     if (!role) return;
     var questions = JSON.parse(age.dataset.ageQuestions);
     var wrapper = age.closest('[data-profile-field]');

@@ -4,9 +4,16 @@
   var S = window.Stemmer;
   var form = document.querySelector('form.answer-form');
   if (S) S.registerWorker('/w/');
+  var closedForms = S ? enhanceClosedForms() : null;
   if (!form || !S) {
-    // A closed wall: no form, but answers kept on this phone are still sent or shown.
-    if (S) S.outboxStatus(document.getElementById('outbox'), { showTexts: true });
+    // A closed wall (no form), or only closed questions: answers kept on this phone are
+    // still sent or shown.
+    if (S) {
+      S.outboxStatus(document.getElementById('outbox'), {
+        showTexts: true,
+        onEdit: closedForms && closedForms.size ? closedForms.correct : undefined
+      });
+    }
     enhanceAgree();
     return;
   }
@@ -126,6 +133,7 @@
   /* A refused answer back in the form: corrected and sent, it replaces the refused one
    * (which stays on the phone until then). */
   function correct(entry) {
+    if (closedForms.correct(entry)) return;
     showForm(entry.body.prompt_id);
     correcting = entry.id;
     textarea.value = entry.body.text;
@@ -158,6 +166,177 @@
   });
 
   enhanceAgree();
+
+  /* Closed questions (a scale, a choice): each has its own form; with scripts its answer
+   * goes through the outbox like a written one, and the thanks are said in the form, which
+   * is then ready for the next person. The "om dig" values chosen in one form are offered in
+   * the others. Returns {size, correct(entry)}: correct puts a refused answer back. */
+  function enhanceClosedForms() {
+    var forms = Array.prototype.slice.call(document.querySelectorAll('form.closed-form'));
+    forms.forEach(enhanceClosed);
+    shareProfile(forms);
+    return {
+      size: forms.length,
+      correct: function (entry) {
+        var target = forms.filter(function (f) {
+          return parseInt(f.dataset.prompt, 10) === entry.body.prompt_id;
+        })[0];
+        if (!target) return false;
+        target.closedApi.restore(entry);
+        return true;
+      }
+    };
+  }
+
+  function enhanceClosed(closed) {
+    var data = closed.dataset;
+    var prefix = data.prefix;
+    var idField = closed.querySelector('input[name="' + prefix + 'client_submission_id"]');
+    var text = closed.querySelector('textarea');
+    var submitButton = closed.querySelector('button[type="submit"]');
+    var thanks = closed.querySelector('[data-slot="thanks"]');
+    var boxes = Array.prototype.slice.call(closed.querySelectorAll('.option-list input'));
+    var correcting = null;
+    idField.value = S.newId();
+
+    function checked() { return boxes.filter(function (b) { return b.checked; }); }
+
+    function value() {
+      var ids = checked().map(function (b) { return b.value; });
+      if (!ids.length) return null;
+      if (data.kind === 'multiple') return ids;
+      return data.kind === 'scale' ? parseInt(ids[0], 10) : ids[0];
+    }
+
+    function summary() {
+      return checked().map(function (b) {
+        var label = closed.querySelector('label[for="' + b.id + '"] .option-label');
+        return label ? label.textContent.trim() : b.value;
+      }).join(', ');
+    }
+
+    function clearError() {
+      Array.prototype.forEach.call(closed.querySelectorAll('.field-error'), function (el) {
+        el.parentNode.removeChild(el);
+      });
+      var summaryBox = closed.querySelector('.error-summary');
+      if (summaryBox) summaryBox.parentNode.removeChild(summaryBox);
+      if (text) text.setAttribute('aria-invalid', 'false');
+    }
+
+    function showError(message, field) {
+      clearError();
+      var error = document.createElement('p');
+      error.className = 'field-error';
+      error.setAttribute('role', 'alert');
+      error.textContent = message;
+      var where = field && field.tagName === 'TEXTAREA' ? field.parentNode : closed.querySelector('fieldset');
+      where.appendChild(error);
+      if (field && field.tagName === 'TEXTAREA') field.setAttribute('aria-invalid', 'true');
+      (field || boxes[0]).focus();
+    }
+
+    closed.addEventListener('change', function () { thanks.hidden = true; });
+
+    closed.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var chosen = value();
+      var written = text ? text.value : '';
+      if (chosen === null && !S.length(written)) {
+        showError(data.msgChoose, null);
+        return;
+      }
+      if (text && S.length(written) > 1000) {
+        showError(data.msgTooLong, text);
+        return;
+      }
+      clearError();
+      var profile = {};
+      ['role', 'age_group', 'area'].forEach(function (name) {
+        var field = closed.querySelector('select[name="' + prefix + name + '"]');
+        if (field && field.value) profile[name] = field.value;
+      });
+      var id = idField.value;
+      var body = {
+        prompt_id: parseInt(data.prompt, 10),
+        client_submission_id: id,
+        channel: data.channel || 'web',
+        profile: profile
+      };
+      if (chosen !== null) body.value = chosen;
+      if (S.length(written)) body.text = written;
+      var words = summary();
+      S.outbox.add({
+        id: id,
+        url: data.api,
+        headers: { 'Content-Language': data.lang },
+        replaces: correcting,
+        summary: words,
+        body: body
+      });
+      submitButton.disabled = true;
+      S.outbox.send(id).then(function (result) {
+        submitButton.disabled = false;
+        if (result.state === 'refused') {
+          S.outbox.discard(id);
+          idField.value = S.newId();
+          showError(S.errorMessage(result, data.msgFailed), null);
+          return;
+        }
+        correcting = null;
+        // Thanks in the form, which starts over (a new id) for the next answer.
+        boxes.forEach(function (b) { b.checked = false; });
+        if (text) text.value = '';
+        idField.value = S.newId();
+        var said = words ? data.msgThanks.replace('{answer}', words) : data.msgThanksText;
+        if (result.state === 'queued') {
+          said += ' ' + (result.reason === 'busy' ? data.msgKeptBusy
+            : result.reason === 'unreachable' ? data.msgKeptUnreachable : data.msgKept);
+        }
+        thanks.textContent = said;
+        thanks.hidden = false;
+      });
+    });
+
+    closed.closedApi = {
+      restore: function (entry) {
+        var sent = entry.body.value;
+        var ids = Array.isArray(sent) ? sent.map(String) : sent == null ? [] : [String(sent)];
+        boxes.forEach(function (b) { b.checked = ids.indexOf(b.value) !== -1; });
+        if (text) text.value = entry.body.text || '';
+        Object.keys(entry.body.profile || {}).forEach(function (name) {
+          var field = closed.querySelector('select[name="' + prefix + name + '"]');
+          if (field) field.value = entry.body.profile[name];
+        });
+        correcting = entry.id;
+        thanks.hidden = true;
+        closed.scrollIntoView({ block: 'start' });
+        showError(entry.refused.message, null);
+      }
+    };
+  }
+
+  /* An "om dig" answer given in one form is put into the same question of the others that
+   * have none yet (a parent answering three questions says "Forælder" once). */
+  function shareProfile(forms) {
+    var all = forms.concat(form ? [form] : []);
+    document.addEventListener('change', function (event) {
+      var select = event.target;
+      var holder = select.closest && select.closest('[data-profile-field]');
+      if (!holder || !select.value) return;
+      var name = holder.dataset.profileField;
+      all.forEach(function (other) {
+        if (other.contains(select)) return;
+        var field = other.querySelector('[data-profile-field="' + name + '"] select');
+        if (field && !field.value && Array.prototype.some.call(field.options, function (o) {
+          return o.value === select.value;
+        })) {
+          field.value = select.value;
+          field.dispatchEvent(new Event('change', { bubbles: false }));
+        }
+      });
+    });
+  }
 
   /* "Enig" without reloading the page; the plain form post still works without scripts. */
   function enhanceAgree() {
