@@ -58,4 +58,5 @@ def value_text(prompt: Prompt, value: object) -> str:
 def init_questions(app: Flask) -> None:
     """Register the template helpers."""
     app.add_template_global(value_text)
+    app.add_template_global(option_labels)
     app.jinja_env.globals["kind_labels"] = KIND_LABELS

@@ -1,6 +1,9 @@
 """CSV and XLSX export of a campaign's answers with their themes, without personal data.
 
-- Only approved answers (what the public already sees), unless other statuses are asked for.
+- Only approved answers (what the public already sees) and closed questions' choices without
+  text ("counted"), unless other statuses are asked for.
+- A closed question's choice is in ``choice``: a scale's number, or the chosen options'
+  labels ("A; B" for a multiple choice); free-text answers leave it empty.
 - The text passes the personal-data guard once more: every span it finds (and every stored
   finding) is replaced by ``[fjernet]``, even in answers a moderator approved as they were.
 - Profile values (role, age group, area) are kept only for groups of at least
@@ -37,6 +40,7 @@ from .models import (
     AnswerStatus,
     Campaign,
     Prompt,
+    PromptKind,
     StaffUser,
     Theme,
     ThemeAssignment,
@@ -47,11 +51,14 @@ from .privacy import redact
 from .themes import Scope, latest_run, public_label
 
 MIN_GROUP_SIZE = 5
+#: The statuses exported unless others are asked for.
+EXPORTED = (AnswerStatus.APPROVED, AnswerStatus.COUNTED)
 COLUMNS = (
     "answer",
     "wall",
     "question_number",
     "question",
+    "choice",
     "text",
     "themes",
     "date",
@@ -80,6 +87,18 @@ def neutralise_cell(value: object) -> str:
     if text.startswith(_FORMULA_START):
         return "'" + text
     return text
+
+
+def choice_text(prompt: Prompt, value: object) -> str:
+    """A closed question's choice as exported: a scale's number, or the options' labels
+    (an option since removed from the question: its id as sent)."""
+    if value is None:
+        return ""
+    labels = {str(o["id"]): str(o.get("label", o["id"])) for o in prompt.options}
+    if prompt.kind is PromptKind.SCALE:
+        return str(value)
+    chosen = value if isinstance(value, list) else [value]
+    return THEME_SEPARATOR.join(labels.get(str(v), str(v)) for v in chosen)
 
 
 def safe_text(answer: Answer) -> str:
@@ -125,7 +144,7 @@ def export_rows(
     session: Session,
     campaign: Campaign,
     *,
-    statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+    statuses: Iterable[AnswerStatus] = EXPORTED,
     min_group_size: int = MIN_GROUP_SIZE,
     value_labels: ValueLabels | None = None,
 ) -> list[dict[str, str]]:
@@ -157,6 +176,7 @@ def export_rows(
             "wall": wall.title,
             "question_number": prompt.position + 1,
             "question": prompt.text,
+            "choice": choice_text(prompt, answer.value),
             "text": safe_text(answer),
             "themes": THEME_SEPARATOR.join(themes.get(answer.id, [])),
             "date": day_of(answer.created_at, answer.written_on).isoformat(),
@@ -180,7 +200,7 @@ def write_csv(
     stream: TextIO,
     *,
     headers: Mapping[str, str] | None = None,
-    statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+    statuses: Iterable[AnswerStatus] = EXPORTED,
     value_labels: ValueLabels | None = None,
 ) -> int:
     """Write the export to ``stream`` (BOM, ``;``-separated); returns the number of answers."""
@@ -207,7 +227,7 @@ def write_xlsx(
     *,
     headers: Mapping[str, str] | None = None,
     sheet_title: str = "Svar",
-    statuses: Iterable[AnswerStatus] = (AnswerStatus.APPROVED,),
+    statuses: Iterable[AnswerStatus] = EXPORTED,
     value_labels: ValueLabels | None = None,
 ) -> int:
     """Write the export as an XLSX workbook to ``stream``; returns the number of answers.

@@ -56,6 +56,7 @@ from .models import (
     utcnow,
 )
 from .profanity import has_profanity
+from .results import QuestionResult, campaign_results
 from .themes import Scope, latest_run, public_label, public_terms
 
 #: Quotes per theme: at least this many when the theme has them ...
@@ -201,6 +202,8 @@ class Report:
     organisation_id: int | None = None
     #: Which themes it shows: the published ones, as published, or a draft (the latest run).
     version: ReportVersion = ReportVersion.DRAFT
+    #: The results of the closed questions (issue 26), wall by wall, in the walls' order.
+    closed: list[QuestionResult] = field(default_factory=list)
 
     @property
     def has_themes(self) -> bool:
@@ -907,4 +910,21 @@ def _build(
         published_run_id=campaign.published_run_id,
         organisation_id=campaign.organisation_id,
         version=version,
+        closed=_closed_results(session, campaign),
     )
+
+
+#: Follow-up texts quoted per answer in the report.
+CLOSED_QUOTES = 2
+
+
+def _closed_results(session: Session, campaign: Campaign) -> list[QuestionResult]:
+    """The closed questions' results, their follow-ups cut to those fit to quote."""
+    found = [r for _wall, results in campaign_results(session, campaign.id) for r in results]
+    for result in found:
+        quotable = {
+            option: [a for a in answers if quote_problem(a) is None][:CLOSED_QUOTES]
+            for option, answers in result.follow_ups.items()
+        }
+        result.follow_ups = {option: quotes for option, quotes in quotable.items() if quotes}
+    return found

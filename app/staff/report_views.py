@@ -166,6 +166,7 @@ def export_headers() -> dict[str, str]:
         "wall": _("Wall"),
         "question_number": _("Question no."),
         "question": _("Question"),
+        "choice": _("Choice"),
         "text": _("Answer"),
         "themes": _("Themes"),
         "date": _("Date"),

@@ -319,3 +319,7 @@ def test_staff_see_the_results_with_intervals_and_groups(
     # two young people: never shown as a group of their own
     assert "Ung<br>" not in by_role
     assert "2 svar er i grupper med færre end 5 personer" in by_role
+    report = client.get(f"/staff/campaigns/{wall.campaign_id}/report").get_data(as_text=True)
+    assert "De lukkede spørgsmål" in report
+    assert re.search(r"<td class=\"num\">5</td><td class=\"num\">62\W%</td>", report)
+    assert "Fordi skolen er god" in report

@@ -230,8 +230,9 @@ def test_export_csv(client: FlaskClient, session: Session) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     text = response.data.decode("utf-8")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
-    assert rows[0][:6] == ["Svar nr.", "Væg", "Spørgsmål nr.", "Spørgsmål", "Svar", "Temaer"]
-    assert [r[4] for r in rows[1:]] == ["'=1+1 og flere bænke"]  # pending ones are not exported
+    header = ["Svar nr.", "Væg", "Spørgsmål nr.", "Spørgsmål", "Valg", "Svar", "Temaer"]
+    assert rows[0][:7] == header
+    assert [r[5] for r in rows[1:]] == ["'=1+1 og flere bænke"]  # pending ones are not exported
 
 
 def test_delete_campaign(client: FlaskClient, session: Session) -> None:

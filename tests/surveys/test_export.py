@@ -210,3 +210,32 @@ def test_xlsx_export_is_audited_and_refuses_other_organisations(session: Session
         analyst.id,
         {"answers": 1, "format": "xlsx"},
     )
+
+
+def test_closed_answers_export_their_choice(session: Session) -> None:
+    from surveys.models import Moderation
+    from tests.factories import add_closed_prompts, submit
+
+    wall = make_wall(session, moderation=Moderation.POST)
+    q = add_closed_prompts(session, wall)
+    sent = [
+        (q["scale"], 4, None),
+        (q["single"], "o3", "Vi mødes ved havnen"),
+        (q["multiple"], ["o4", "o1"], None),
+    ]
+    for number, (prompt, value, text) in enumerate(sent):
+        submit(
+            session,
+            wall,
+            prompt_id=prompt.id,
+            value=value,
+            text=text,
+            client_submission_id=f"export-closed-{number}",
+        )
+    buffer = io.StringIO()
+    assert export.write_csv(session, wall.campaign, buffer) == 3
+    rows = {r["question"]: r for r in _parse(buffer.getvalue())}
+    assert (rows[q["scale"].text]["choice"], rows[q["scale"].text]["text"]) == ("4", "")
+    assert rows[q["single"].text]["choice"] == "Udenfor"
+    assert rows[q["single"].text]["text"] == "Vi mødes ved havnen"
+    assert rows[q["multiple"].text]["choice"] == "Skaterbane; Natbus"

@@ -327,3 +327,26 @@ def test_all_themes_hidden_cannot_be_published(session: Session) -> None:
         reports.publish_report(session, manager, wall.campaign, [PublicChoice("t")])
     assert reports.build_report(session, wall.campaign).themes == []
     assert wall.campaign.published_at is None
+
+
+def test_the_report_has_the_closed_questions_with_safe_follow_ups(session: Session) -> None:
+    from surveys.models import Moderation
+    from tests.factories import add_closed_prompts, submit
+
+    wall = make_wall(session, moderation=Moderation.POST)
+    scale = add_closed_prompts(session, wall)["scale"]
+    texts = [None, "Der er fred og ro her", "Det er pisse kedeligt", None]
+    for number, text in enumerate(texts):
+        submit(
+            session,
+            wall,
+            prompt_id=scale.id,
+            value=4 if number < 3 else 2,
+            text=text,
+            client_submission_id=f"report-closed-{number}",
+        )
+    result = reports.build_report(session, wall.campaign)
+    (closed,) = [r for r in result.closed if r.prompt.id == scale.id]
+    assert closed.respondents == 4 and [o.count for o in closed.options][1:4] == [1, 0, 3]
+    # the profane follow-up is never quoted
+    assert [a.text for a in closed.follow_ups["4"]] == ["Der er fred og ro her"]
