@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from cachetools import TTLCache
 from flask import current_app, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +46,7 @@ from surveys.live import (
     to_millis,
 )
 from surveys.models import Prompt, Wall, utcnow
+from surveys.results import question_result
 from surveys.reads import wall_replies
 
 from ..extensions import db
@@ -143,6 +145,49 @@ def _cloud_cache() -> CloudCache:
     return cache
 
 
+#: How long a closed question's live result is kept (a room of projectors polling it costs one
+#: count per question and period).
+RESULT_SECONDS = 2.0
+
+
+def _result_json(prompt: Prompt) -> dict[str, Any]:
+    """A closed question's result so far: how many answered, and per option its count and
+    share (as on the staff results page)."""
+    result = question_result(db.session, prompt)
+    return {
+        "respondents": result.respondents,
+        "options": [
+            {"id": o.option_id, "count": o.count, "share": round(o.share, 4)}
+            for o in result.options
+        ],
+    }
+
+
+def _kept_result(prompt: Prompt) -> dict[str, Any]:
+    kept = current_app.extensions.get("stemmer.live_results")
+    if kept is None:
+        kept = current_app.extensions.setdefault(
+            "stemmer.live_results", TTLCache(maxsize=256, ttl=RESULT_SECONDS)
+        )
+    key = (prompt.id, prompt.changed_at)
+    found = kept.get(key)
+    if found is None:
+        found = kept[key] = _result_json(prompt)
+    return dict(found)
+
+
+@bp.get("/<slug>/result")
+def result(slug: str) -> ResponseReturnValue:
+    """The live result of the closed question ``?prompt=`` (404 for any other question)."""
+    wall = _load_wall(slug)
+    prompt = _prompt_filter(wall)
+    if prompt is None or not prompt.is_closed:
+        return jsonify(error={"code": "not_closed", "message": "Not a closed question."}), 404
+    response = jsonify(_kept_result(prompt))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/<slug>")
 def live(slug: str) -> ResponseReturnValue:
     """The projector page: the newest approved answers, updated live."""
@@ -175,6 +220,8 @@ def live(slug: str) -> ResponseReturnValue:
         spotlight=spotlight_note(db.session, wall),
         long_spotlight=LONG_SPOTLIGHT,
         spotlight_url=url_for(".spotlight", slug=wall.slug),
+        result=_kept_result(prompt) if prompt and prompt.is_closed else None,
+        result_url=url_for(".result", slug=wall.slug, prompt=prompt_id),
     )
 
 

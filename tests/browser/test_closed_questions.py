@@ -122,3 +122,33 @@ def test_a_closed_question_on_a_kiosk_then_a_fresh_start(
     (stored,) = _wait_for_answers(tablet, session, 1)
     assert (stored.value, stored.channel, stored.device_id) == (5, Channel.KIOSK, device.id)
     assert errors == []
+
+
+def test_the_projector_shows_a_closed_questions_result_as_votes_arrive(
+    live_server: str, projector: Page, session: Session
+) -> None:
+    wall = make_wall(session, "lukket-live", moderation=Moderation.POST)
+    q = add_closed_prompts(session, wall)
+    projector.goto(f"{live_server}/live/lukket-live?prompt={q['single'].id}")
+    panel = projector.locator("#live-result")
+    expect(panel.get_by_text("0 har svaret")).to_be_visible()
+    for number, value in enumerate(["o3", "o3", "o1"]):
+        projector.request.post(
+            f"{live_server}/api/v1/walls/lukket-live/answers",
+            data={
+                "prompt_id": q["single"].id,
+                "value": value,
+                "client_submission_id": f"live-lukket-{number}",
+            },
+        )
+    # within a poll or two (every 3 s; the server keeps a result 2 s)
+    expect(panel.get_by_text("3 har svaret")).to_be_visible(timeout=10_000)
+    udenfor = panel.locator('li[data-id="o3"]')
+    expect(udenfor.locator("[data-slot=count]")).to_have_text("2 (67\u00a0%)")
+    screenshot(projector, "closed-live")
+    check_axe(projector, "projector with a closed question")
+    # the result of a free-text question does not exist
+    missing = projector.request.get(
+        f"{live_server}/live/lukket-live/result?prompt={wall.prompts[0].id}"
+    )
+    assert missing.status == 404

@@ -31,6 +31,7 @@
   var pollRound = 0;
   var ROTATE_MS = parseInt(config.rotateMs, 10) || 8000;
   var SPOTLIGHT_MS = 3000;
+  var RESULT_MS = 3000; // a closed question's live result
   var projector = window.matchMedia('(min-width: 75rem) and (min-height: 40rem)');
   var pageStart = 0;   // index of the first note shown on the projector
   var pageEnd = 0;     // index after the last one
@@ -294,4 +295,33 @@
   setInterval(rotate, ROTATE_MS);
   setTimeout(pollSpotlight, SPOTLIGHT_MS);
   connect();
+
+  /* A closed question's result, asked for again every few seconds (the server keeps it for
+   * two): the bars and numbers change in place; the share as the server formats it would
+   * need a round trip per number, so the page writes it as a whole percent. */
+  var resultPanel = document.getElementById('live-result');
+  if (resultPanel) setTimeout(pollResult, RESULT_MS);
+
+  function pollResult() {
+    fetch(resultPanel.dataset.url, { headers: { 'Accept': 'application/json' }, cache: 'no-store' })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(showResult)
+      .catch(function () { /* try again next time */ })
+      .then(function () { setTimeout(pollResult, RESULT_MS); });
+  }
+
+  function showResult(data) {
+    resultPanel.querySelector('[data-slot="respondents"]').textContent = String(data.respondents);
+    data.options.forEach(function (option) {
+      var row = resultPanel.querySelector('li[data-id="' + option.id + '"]');
+      if (!row) return;
+      row.querySelector('progress').value = Math.round(option.share * 1000);
+      var percent = Math.round(option.share * 100).toLocaleString(document.documentElement.lang);
+      row.querySelector('[data-slot="count"]').textContent =
+        option.count + ' (' + percent + '\u00a0%)';
+    });
+  }
 }());
