@@ -46,8 +46,8 @@ from surveys.live import (
     to_millis,
 )
 from surveys.models import Prompt, Wall, utcnow
-from surveys.results import question_result
 from surveys.reads import wall_replies
+from surveys.results import question_result
 
 from ..extensions import db
 from ..public_links import public_url
