@@ -308,13 +308,19 @@ def _slug_taken(session: Session, model: type[Campaign] | type[Wall], slug: str,
 # -- campaigns ----------------------------------------------------------------------------------
 
 
-def create_campaign(session: Session, actor: StaffUser, data: CampaignInput) -> Campaign:
-    """Create a campaign in the actor's organisation."""
+def add_campaign(session: Session, actor: StaffUser, data: CampaignInput) -> Campaign:
+    """Add a campaign to the actor's organisation and flush (the caller records and commits)."""
     values = _clean_campaign(data)
     _slug_taken(session, Campaign, str(values["slug"]), None)
     campaign = Campaign(organisation_id=actor.organisation_id, **values)
     session.add(campaign)
     session.flush()
+    return campaign
+
+
+def create_campaign(session: Session, actor: StaffUser, data: CampaignInput) -> Campaign:
+    """Create a campaign in the actor's organisation."""
+    campaign = add_campaign(session, actor, data)
     audit.commit_change(
         session,
         organisation_id=actor.organisation_id,

@@ -229,6 +229,13 @@ class Campaign(Base):
     #: these themes (named by staff) and quotes are public. None: published before the review
     #: step existed (the page then shows staff-named themes with quotes that pass the checks).
     published_themes: Mapped[dict[str, list[int]] | None] = mapped_column(JSON)
+    # issue 26: rounds -------------------------------------------------------------------
+    #: The earlier round this campaign runs again (spring 2026, then spring 2027).
+    previous_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="SET NULL")
+    )
+    #: The round's name ("Forår 2027"); empty for a campaign not run in rounds.
+    round_label: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     organisation: Mapped[Organisation] = relationship(back_populates="campaigns")
     walls: Mapped[list[Wall]] = relationship(
@@ -344,6 +351,10 @@ class Prompt(Base):
     #: When the kind or the options last changed: an answer written before it, queued on a
     #: device, is kept as sent even when its value no longer fits.
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The same question in the campaign's earlier round (surveys.rounds).
+    previous_prompt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prompt.id", ondelete="SET NULL")
+    )
 
     wall: Mapped[Wall] = relationship(back_populates="prompts")
 

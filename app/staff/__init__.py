@@ -45,3 +45,6 @@ from . import feedback_views  # noqa: E402, F401  (a reply to one answer or one 
 
 # isort: split
 from . import results_views  # noqa: E402, F401  (results of closed questions; issue 26)
+
+# isort: split
+from . import round_views  # noqa: E402, F401  (a campaign run again; issue 26)

@@ -302,3 +302,19 @@ class PasswordForm(FlaskForm):
         validators=[InputRequired(), EqualTo("new", message=_l("The passwords differ."))],
     )
     submit = SubmitField(_l("Change password"))
+
+
+class RoundForm(FlaskForm):
+    """The next round of a campaign (issue 26)."""
+
+    round_label = StringField(
+        _l("Name of the round"),
+        description=_l('E.g. "Spring 2027". The earlier round keeps its answers and its name.'),
+        validators=[InputRequired(), Length(max=100)],
+    )
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Address name"),
+        description=_l("Lower-case letters, digits and hyphens, e.g. godt-boerneliv-2027."),
+        validators=[InputRequired(), Length(max=64)],
+    )

@@ -7,7 +7,7 @@ from flask import render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
-from surveys import campaigns
+from surveys import campaigns, rounds
 from surveys.accounts import Permission
 from surveys.insights import MIN_GROUP_SIZE, OTHER_KEY
 from surveys.results import ResultDimension, campaign_results
@@ -42,6 +42,7 @@ def campaign_results_page(campaign_id: int) -> ResponseReturnValue:
     by = request.args.get("by")
     dimension = ResultDimension(by) if by in DIMENSION_LABELS else None
     listed = campaign_results(db.session, campaign.id, dimension)
+    earlier = rounds.rounds_of(db.session, campaign)[:1]
     labels = {
         prompt.id: {o["id"]: o for o in option_labels(prompt)}
         for _wall, questions in listed
@@ -56,4 +57,7 @@ def campaign_results_page(campaign_id: int) -> ResponseReturnValue:
         dimensions=DIMENSION_LABELS,
         group_label=group_label,
         min_group_size=MIN_GROUP_SIZE,
+        changes=rounds.compare_rounds(db.session, campaign) if earlier else {},
+        earlier=earlier[0] if earlier else None,
+        min_to_compare=rounds.MIN_TO_COMPARE,
     )

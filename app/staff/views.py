@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from surveys import accounts, campaigns
+from surveys import accounts, campaigns, rounds
 from surveys.accounts import LoginFailed, Permission
 from surveys.errors import DomainError
 from surveys.models import Answer, AnswerStatus, KioskDevice, Wall, utcnow
@@ -116,7 +116,13 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     """A campaign: its walls, their state and answer counts."""
     item = campaigns.get_campaign(db.session, staff().organisation_id, campaign_id)
     counts = campaigns.status_counts(db.session, [w.id for w in item.walls])
-    return render_template("staff/campaign.html", campaign=item, counts=counts, now=utcnow())
+    return render_template(
+        "staff/campaign.html",
+        campaign=item,
+        counts=counts,
+        now=utcnow(),
+        earlier_rounds=rounds.rounds_of(db.session, item),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from surveys import kiosk as kiosks
 from surveys import moderation
-from surveys.models import Answer, AnswerStatus, Moderation, PromptKind
+from surveys.models import Answer, AnswerStatus, Moderation, Prompt, PromptKind
 from surveys.moderation import QueueFilter
 from tests.app.staff_helpers import login
 from tests.factories import add_closed_prompts, count_answers, make_staff, make_wall
@@ -323,3 +323,44 @@ def test_staff_see_the_results_with_intervals_and_groups(
     assert "De lukkede spørgsmål" in report
     assert re.search(r"<td class=\"num\">5</td><td class=\"num\">62\W%</td>", report)
     assert "Fordi skolen er god" in report
+
+
+def test_staff_run_a_campaign_again_and_compare_the_rounds(
+    client: FlaskClient, session: Session
+) -> None:
+    wall = make_wall(session, "runde-1", moderation=Moderation.POST)
+    q = add_closed_prompts(session, wall)
+
+    def vote(slug: str, prompt_id: int, values: list[str], tag: str) -> None:
+        for number, value in enumerate(values):
+            response = client.post(
+                f"/api/v1/walls/{slug}/answers",
+                json={
+                    "prompt_id": prompt_id,
+                    "value": value,
+                    "client_submission_id": f"{tag}-{number:04d}",
+                },
+            )
+            assert response.status_code == 201
+
+    vote("runde-1", q["single"].id, ["o1"] * 5 + ["o3"] * 15, "foer-runde")
+    admin = make_staff(session, wall.campaign.organisation, "admin")
+    login(client, admin)
+    form = client.get(f"/staff/campaigns/{wall.campaign_id}/run-again").get_data(as_text=True)
+    assert "Kør kampagnen igen" in form
+    response = client.post(
+        f"/staff/campaigns/{wall.campaign_id}/run-again",
+        data={"round_label": "Forår 2027", "title": "Runde to", "slug": "runde-to"},
+    )
+    assert response.status_code == 303
+    new_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    page = client.get(f"/staff/campaigns/{new_id}").get_data(as_text=True)
+    assert "Forår 2027" in page and f"/staff/campaigns/{wall.campaign_id}" in page
+    session.expire_all()
+    copy = session.scalars(select(Prompt).where(Prompt.previous_prompt_id == q["single"].id)).one()
+    vote(copy.wall.slug, copy.id, ["o1"] * 15 + ["o3"] * 5, "nu-runde")
+    results = client.get(f"/staff/campaigns/{new_id}/results").get_data(as_text=True)
+    assert "Sammenlignet med" in results
+    # "Hjemme" from 25 % to 75 % of 20 people each: a clear rise; "I klubben" 0 % both times
+    assert "<strong>Højere</strong>" in results and "<strong>Lavere</strong>" in results
+    assert "Ingen klar ændring" in results

@@ -82,6 +82,8 @@ EXPECTED = {
     "staff.theme_include": Permission.CURATE_THEMES,
     "staff.theme_undo": Permission.CURATE_THEMES,
     "staff.theme_breakdown": Permission.VIEW,
+    "staff.campaign_results_page": Permission.VIEW,
+    "staff.campaign_run_again": Permission.MANAGE_CAMPAIGNS,
     "staff.job_page": Permission.VIEW,
     "staff.job_status": Permission.VIEW,
     "staff.job_file": Permission.VIEW,
