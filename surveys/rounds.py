@@ -56,9 +56,7 @@ def rounds_of(session: Session, campaign: Campaign) -> list[Campaign]:
     return found
 
 
-def run_again(
-    session: Session, actor: StaffUser, campaign: Campaign, data: RoundInput
-) -> Campaign:
+def run_again(session: Session, actor: StaffUser, campaign: Campaign, data: RoundInput) -> Campaign:
     """The campaign's next round, with its walls, questions and codebook: one change,
     committed with its audit entry."""
     label = " ".join(data.round_label.split())
