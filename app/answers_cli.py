@@ -20,6 +20,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from surveys import imports, queries
 from surveys.errors import DomainError
@@ -260,6 +261,11 @@ def _start_in_background(
 @click.option("--map", "pairs", multiple=True, metavar="FIELD=COLUMN", help="Column mapping.")
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows, skip rows with errors.")
 @click.option("--dry-run", is_flag=True, help="Only show what would be imported.")
+@click.option(
+    "--earlier-round-of",
+    "next_slug",
+    help="Slug of the campaign this export is the earlier round of (to compare the two).",
+)
 def import_campaign(
     file: str,
     slug: str,
@@ -268,11 +274,21 @@ def import_campaign(
     pairs: tuple[str, ...],
     skip_invalid: bool,
     dry_run: bool,
+    next_slug: str | None,
 ) -> None:
     """Create a campaign from an earlier campaign's CSV export and import its answers, at
     once in one transaction (with a progress bar on a terminal)."""
     with force_locale("da"):
         organisation = find_organisation(org_slug)
+        next_round = None
+        if next_slug is not None:
+            next_round = db.session.scalars(
+                select(Campaign).where(
+                    Campaign.slug == next_slug, Campaign.organisation_id == organisation.id
+                )
+            ).first()
+            if next_round is None:
+                raise click.ClickException(_("No campaign %(slug)s.", slug=next_slug))
         table = _run(lambda: _read(file))
         mapping = _mapping(table, pairs)
         options = ImportOptions(skip_invalid=skip_invalid, keep_duplicates=True)
@@ -289,6 +305,7 @@ def import_campaign(
                 dry_run=dry_run,
                 options=options,
                 progress=bar,
+                next_round=next_round,
             )
             result["walls"] = len(campaign.walls)
             result["slug"] = campaign.slug

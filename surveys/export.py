@@ -69,6 +69,7 @@ COLUMNS = (
     "age_group",
     "area",
     "agree",
+    "round",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 #: Separator between the labels of an answer's themes.
@@ -187,6 +188,7 @@ def export_rows(
             "age_group": age or "",
             "area": area or "",
             "agree": agree.get(answer.id, 0),
+            "round": campaign.round_label,
         }
         for column, words in labels.items():
             values[column] = words.get(str(values[column]), values[column])

@@ -16,6 +16,7 @@ the two percentages look like.
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 from dataclasses import dataclass
@@ -25,8 +26,20 @@ from sqlalchemy.orm import Session
 
 from . import audit, campaigns, organisations
 from .errors import N_, InvalidInput
-from .models import Campaign, CodebookTheme, Prompt, PromptKind, StaffUser, Wall
-from .results import OptionCount, QuestionResult, question_result
+from .insights import ThemeCount, theme_counts
+from .models import (
+    Answer,
+    AnswerStatus,
+    Campaign,
+    CodebookTheme,
+    Prompt,
+    PromptKind,
+    StaffUser,
+    Theme,
+    Wall,
+)
+from .results import OptionCount, QuestionResult, question_result, wilson_interval
+from .themes import Scope, latest_run
 
 #: Fewer answers than this in either round: the page compares no shares.
 MIN_TO_COMPARE = 10
@@ -267,3 +280,169 @@ def compare_rounds(session: Session, campaign: Campaign) -> dict[int, QuestionCh
             if change is not None:
                 changes[prompt.id] = change
     return changes
+
+
+# -- themes across rounds ------------------------------------------------------------------------
+
+
+class ThemeTrend(enum.StrEnum):
+    """What became of a theme between the rounds."""
+
+    GREW = "grew"
+    SHRANK = "shrank"
+    STEADY = "steady"  # no change the numbers can carry
+    APPEARED = "appeared"  # only in this round
+    DISAPPEARED = "disappeared"  # only in the earlier round
+
+
+@dataclass(frozen=True)
+class ThemeChange:
+    """A theme of either round, matched with its counterpart in the other when there is one."""
+
+    before: ThemeCount | None
+    after: ThemeCount | None
+    trend: ThemeTrend
+    difference: float  # the share now minus then (0 for an unmatched theme)
+    low: float
+    high: float
+    quotes_before: list[Answer]
+    quotes_after: list[Answer]
+
+
+@dataclass(frozen=True)
+class ThemeComparison:
+    """The two rounds' latest campaign-wide theme runs, theme by theme."""
+
+    earlier: Campaign
+    total_before: int
+    total_after: int
+    changes: list[ThemeChange]
+
+
+#: How alike two themes' key words must be to count as the same theme (Jaccard).
+THEME_MATCH = 0.2
+#: Quotes shown per theme and round.
+ROUND_QUOTES = 2
+
+
+def _words_of(theme: Theme) -> set[str]:
+    words = {w.casefold() for term in theme.terms for w in term.split()}
+    words.update(w.casefold() for w in theme.label.replace("·", " ").split())
+    return words
+
+
+def match_themes(before: list[Theme], after: list[Theme]) -> list[tuple[int, int]]:
+    """Pairs (index in ``before``, index in ``after``) of the same theme in two runs: the same
+    codebook theme, else the most alike key words (at least :data:`THEME_MATCH`), each theme
+    in one pair at most (the best overall, scipy's assignment)."""
+    if not before or not after:
+        return []
+    from scipy.optimize import linear_sum_assignment
+
+    score = [[0.0] * len(after) for _ in before]
+    for i, old in enumerate(before):
+        old_words = _words_of(old)
+        for j, new in enumerate(after):
+            if old.codebook and new.codebook:
+                score[i][j] = 1.0 if old.codebook == new.codebook else 0.0
+                continue
+            new_words = _words_of(new)
+            union = old_words | new_words
+            score[i][j] = len(old_words & new_words) / len(union) if union else 0.0
+    rows, columns = linear_sum_assignment([[-s for s in row] for row in score])
+    return [(i, j) for i, j in zip(rows, columns, strict=True) if score[i][j] >= THEME_MATCH]
+
+
+def _quotes(session: Session, theme: Theme | None) -> list[Answer]:
+    if theme is None:
+        return []
+    from .report import quote_problem  # the report's rule for what may be quoted
+
+    found: list[Answer] = []
+    for answer_id in theme.representative_ids:
+        answer = session.get(Answer, answer_id)
+        if answer is None or answer.status is not AnswerStatus.APPROVED:
+            continue
+        if quote_problem(answer) is None:
+            found.append(answer)
+        if len(found) == ROUND_QUOTES:
+            break
+    return found
+
+
+def _count(count: ThemeCount, total: int) -> OptionCount:
+    low, high = wilson_interval(count.count, total)
+    return OptionCount(str(count.theme.id), count.count, count.share, low, high)
+
+
+def _size(change: ThemeChange) -> int:
+    counted = change.after or change.before
+    return counted.count if counted is not None else 0
+
+
+def compare_themes(session: Session, campaign: Campaign) -> ThemeComparison | None:
+    """The campaign's themes beside its earlier round's (None without an earlier round or
+    without themes in both). A theme grew or shrank only when the interval of the
+    difference of its shares leaves out zero and both rounds have enough answers."""
+    earlier = rounds_of(session, campaign)[:1]
+    if not earlier:
+        return None
+    run_before = latest_run(session, Scope(earlier[0].id).key)
+    run_after = latest_run(session, Scope(campaign.id).key)
+    if run_before is None or run_after is None:
+        return None
+    before = theme_counts(session, run_before)
+    after = theme_counts(session, run_after)
+    enough = min(before.total, after.total) >= MIN_TO_COMPARE
+    pairs = match_themes([c.theme for c in before.themes], [c.theme for c in after.themes])
+    changes: list[ThemeChange] = []
+    for i, j in pairs:
+        old, new = before.themes[i], after.themes[j]
+        difference, low, high = share_difference(
+            _count(old, before.total), _count(new, after.total)
+        )
+        trend = ThemeTrend.STEADY
+        if enough and low > 0:
+            trend = ThemeTrend.GREW
+        elif enough and high < 0:
+            trend = ThemeTrend.SHRANK
+        changes.append(
+            ThemeChange(
+                old,
+                new,
+                trend,
+                difference,
+                low,
+                high,
+                _quotes(session, old.theme),
+                _quotes(session, new.theme),
+            )
+        )
+    matched_before = {i for i, _j in pairs}
+    matched_after = {j for _i, j in pairs}
+    for j, new in enumerate(after.themes):
+        if j not in matched_after:
+            changes.append(
+                ThemeChange(
+                    None, new, ThemeTrend.APPEARED, 0.0, 0.0, 0.0, [], _quotes(session, new.theme)
+                )
+            )
+    for i, old in enumerate(before.themes):
+        if i not in matched_before:
+            changes.append(
+                ThemeChange(
+                    old,
+                    None,
+                    ThemeTrend.DISAPPEARED,
+                    0.0,
+                    0.0,
+                    0.0,
+                    _quotes(session, old.theme),
+                    [],
+                )
+            )
+    order = list(ThemeTrend)
+    changes.sort(
+        key=lambda c: (order.index(c.trend), -abs(c.difference), -_size(c)),
+    )
+    return ThemeComparison(earlier[0], before.total, after.total, changes)

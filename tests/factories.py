@@ -297,3 +297,35 @@ def add_closed_prompts(session: Session, wall: Wall) -> dict[str, Prompt]:
         wall.prompts.append(prompt)
     session.commit()
     return added
+
+
+def make_themed_run(
+    session: Session, wall, themes: dict[str, tuple[list[str], int]], other: int = 0
+) -> None:  # type: ignore[no-untyped-def]
+    """A campaign-wide run whose themes (label: (terms, number of answers)) hold new approved
+    answers, plus ``other`` answers in no theme."""
+    from surveys.models import AnswerStatus, Theme, ThemeAssignment, ThemeRun
+    from surveys.themes import Scope
+    from tests.factories import make_answer
+
+    run = ThemeRun(campaign_id=wall.campaign_id, scope_key=Scope(wall.campaign_id).key, model=b"")
+    session.add(run)
+    session.flush()
+    for position, (label, (terms, size)) in enumerate(themes.items()):
+        theme = Theme(
+            run_id=run.id, key=f"t{position}", label=label, terms=terms, position=position
+        )
+        session.add(theme)
+        session.flush()
+        ids = []
+        for number in range(size):
+            answer = make_answer(
+                session, wall, f"{label} svar {number}", status=AnswerStatus.APPROVED
+            )
+            ids.append(answer.id)
+            session.add(ThemeAssignment(theme_id=theme.id, answer_id=answer.id, run_id=run.id))
+        theme.representative_ids = ids[:3]
+    for number in range(other):
+        make_answer(session, wall, f"Noget helt andet {number}")
+    run.n_answers = sum(size for _terms, size in themes.values()) + other
+    session.commit()

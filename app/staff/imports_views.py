@@ -77,6 +77,8 @@ FIELD_LABELS = {
     "language": _l("Language"),
     "wall": _l("Wall"),
     "submission_id": _l("Submission id"),
+    "choice": _l("Choice (closed questions)"),
+    "round": _l("Round"),
 }
 assert set(FIELD_LABELS) == set(imports.MAPPING_FIELDS)
 

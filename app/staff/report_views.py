@@ -177,6 +177,7 @@ def export_headers() -> dict[str, str]:
         "age_group": _("Age group"),
         "area": _("Area"),
         "agree": _("Agree"),
+        "round": _("Round"),
     }
 
 

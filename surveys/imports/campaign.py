@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..closed import MAX_OPTION_LENGTH, SCALE_VALUES, scale_options
 from ..errors import N_, Conflict
 from ..models import (
     PROFILE_FIELDS,
@@ -20,6 +21,7 @@ from ..models import (
     Moderation,
     Organisation,
     Prompt,
+    PromptKind,
     StaffUser,
     Wall,
     utcnow,
@@ -60,16 +62,20 @@ def _structure(table: Table, mapping: ColumnMapping) -> dict[str, dict[str, Any]
 
     walls: dict[str, dict[str, Any]] = {}
     for row in table.rows:
-        if row.problem is not None or not cell(row, "text"):
+        if row.problem is not None or not (cell(row, "text") or cell(row, "choice")):
             continue
         title = " ".join(cell(row, "wall").split())[:200]
         question = normalise_answer(cell(row, "prompt"))
         if not title or not question:
             continue
-        wall = walls.setdefault(title, {"prompts": {}, "profile": set(), "areas": []})
+        wall = walls.setdefault(
+            title, {"prompts": {}, "profile": set(), "areas": [], "choices": {}}
+        )
         number = cell(row, "prompt_number")
         position = int(number) if number.isdecimal() else 10_000 + len(wall["prompts"])
         wall["prompts"].setdefault(question, position)
+        if cell(row, "choice"):
+            wall["choices"].setdefault(question, []).append(cell(row, "choice"))
         for name in PROFILE_FIELDS:
             if cell(row, name):
                 wall["profile"].add(name)
@@ -77,6 +83,33 @@ def _structure(table: Table, mapping: ColumnMapping) -> dict[str, dict[str, Any]
         if area and area not in wall["areas"]:
             wall["areas"].append(area)
     return walls
+
+
+def _round_label(table: Table, mapping: ColumnMapping) -> str:
+    """The round named in the file's round column (its first value), else ""."""
+    if mapping.round is None or mapping.round not in table.columns:
+        return ""
+    index = table.columns.index(mapping.round)
+    for row in table.rows:
+        if row.problem is None and row.cells[index].strip():
+            return " ".join(row.cells[index].split())[:100]
+    return ""
+
+
+def closed_question(choices: list[str]) -> dict[str, Any]:
+    """A question's kind and options as its choices in an export show them: numbers from 1
+    to 5 are a scale, labels joined by "; " a multiple choice, other labels a single choice
+    (its options in the order they first occur)."""
+    if all(c.isdecimal() and int(c) in SCALE_VALUES for c in choices):
+        return {"kind": PromptKind.SCALE, "options": scale_options()}
+    multiple = any(";" in c for c in choices)
+    labels: list[str] = []
+    for choice in choices:
+        for label in (part.strip() for part in choice.split(";")):
+            if label and label.casefold() not in {seen.casefold() for seen in labels}:
+                labels.append(label[:MAX_OPTION_LENGTH])
+    options = [{"id": f"o{n}", "label": label} for n, label in enumerate(labels, start=1)]
+    return {"kind": PromptKind.MULTIPLE if multiple else PromptKind.SINGLE, "options": options}
 
 
 def import_campaign(
@@ -91,6 +124,7 @@ def import_campaign(
     dry_run: bool = False,
     options: ImportOptions | None = None,
     progress: Callable[[int, int], object] | None = None,
+    next_round: Campaign | None = None,
 ) -> tuple[Campaign, ImportPlan]:
     """Create a campaign from an earlier campaign's export (Stemmer's CSV: one wall per
     "Væg", the questions in "Spørgsmål nr." order) and import its answers, all in one
@@ -98,7 +132,10 @@ def import_campaign(
 
     The new walls are closed archives for everyone, post-moderated (answers the guard does
     not flag are published, as they were in the export), with the profile questions and
-    areas that occur in the file.
+    areas that occur in the file. A question with choices in the file's "Valg" column is a
+    closed question again (:func:`closed_question`); the "Runde" column names the round. With
+    ``next_round`` the imported campaign becomes that campaign's earlier round, so that the
+    two are compared (:mod:`surveys.rounds`).
     """
     # Identical answers on the same day are separate answers in an export: all are kept.
     options = options or ImportOptions(keep_duplicates=True)
@@ -115,7 +152,12 @@ def import_campaign(
     if not structure:
         raise invalid(N_("The file has no answers with a wall and a question."), "no_walls")
     now = utcnow()
-    campaign = Campaign(organisation_id=organisation.id, slug=slug, title=title.strip()[:200])
+    campaign = Campaign(
+        organisation_id=organisation.id,
+        slug=slug,
+        title=title.strip()[:200],
+        round_label=_round_label(table, mapping),
+    )
     session.add(campaign)
     try:
         session.flush()
@@ -130,10 +172,27 @@ def import_campaign(
                 closes_at=now,
                 profile_questions=[f for f in PROFILE_FIELDS if f in shape["profile"]],
                 areas=list(shape["areas"]),
-                prompts=[Prompt(position=i, text=text) for i, (text, _n) in enumerate(ordered)],
+                prompts=[
+                    Prompt(
+                        position=i,
+                        text=text,
+                        **(
+                            closed_question(shape["choices"][text])
+                            if text in shape["choices"]
+                            else {}
+                        ),
+                    )
+                    for i, (text, _n) in enumerate(ordered)
+                ],
             )
             session.add(wall)
         session.flush()
+        if next_round is not None:
+            if next_round.organisation_id != organisation.id:
+                raise Conflict(N_("This campaign does not exist."), code="campaign_not_found")
+            next_round.previous_round_id = campaign.id
+            if not next_round.round_label:
+                next_round.round_label = str(next_round.created_at.year)
         # Each question's text finds its prompt; the numbers were only needed for the order.
         plan = plan_import(
             session,

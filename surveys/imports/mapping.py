@@ -26,6 +26,8 @@ class ColumnMapping:
     language: str | None = None
     wall: str | None = None  # a wall's title or slug (campaign imports)
     submission_id: str | None = None
+    choice: str | None = None  # a closed question's choice, as the export writes it
+    round: str | None = None  # the round's name (campaign imports)
 
     def as_dict(self) -> dict[str, str | None]:
         """Field name -> column name."""
@@ -90,6 +92,8 @@ HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "language": ("sprog", "language", "lang"),
     "wall": ("væg", "wall", "væggen", "walltitle"),
     "submission_id": ("clientsubmissionid", "submissionid"),
+    "choice": ("valg", "choice", "value", "svarmulighed"),
+    "round": ("runde", "round"),
 }
 
 

@@ -39,6 +39,7 @@ from .values import (
     clean_place,
     duplicate_key,
     parse_channel,
+    parse_choice,
     parse_date,
     profile_code,
     stored_keys,
@@ -210,7 +211,9 @@ def plan_import(
             continue
         cells = {k: row.cells[i].strip() for k, i in positions.items()}
         try:
-            text = clean_answer_text(cells["text"])
+            # a closed question's choice may stand without text (issue 26)
+            chosen_only = bool(cells.get("choice")) and not normalise_answer(cells["text"])
+            text = "" if chosen_only else clean_answer_text(cells["text"])
         except DomainError as error:
             if error.code == "empty_text":
                 plan.empty += 1
@@ -232,7 +235,10 @@ def plan_import(
             continue
         values = planned.values
         wall_id = values["wall_id"]
-        text_key = (wall_id, duplicate_key(values["text"]), values["written_on"] or context.today)
+        said = (
+            values["text"] if values["value"] is None else f"{values['text']}\x00{values['value']}"
+        )
+        text_key = (wall_id, duplicate_key(said), values["written_on"] or context.today)
         id_key = (wall_id, values["client_submission_id"])
         if id_key in context.submissions or id_key in seen_ids:
             plan.duplicates += 1  # the same row imported before: never twice
@@ -288,6 +294,7 @@ def _plan_row(context: _Context, row: Row, cells: Mapping[str, str], text: str) 
         place=place,
         profile=profile,
         language=language,
+        value=parse_choice(prompt, cells.get("choice", "")),
     )
     return PlannedAnswer(row.number, values, wall.title, prompt.text)
 

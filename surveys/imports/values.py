@@ -17,13 +17,15 @@ from ..answers import (
     findings_json,
     initial_status,
 )
-from ..errors import N_
+from ..closed import clean_value
+from ..errors import N_, DomainError
 from ..models import (
     AGE_GROUP_CODES,
     ROLE_CODES,
     Answer,
     Channel,
     Prompt,
+    PromptKind,
     Wall,
     utcnow,
 )
@@ -212,20 +214,23 @@ def answer_values(
     place: str | None = None,
     profile: Mapping[str, str] | None = None,
     language: str | None = None,
+    value: Any = None,
 ) -> dict[str, Any]:
-    """The column values of a new answer from paper or a file (``text`` already cleaned).
+    """The column values of a new answer from paper or a file (``text`` already cleaned;
+    empty beside a closed question's ``value``).
 
     Runs the personal-data guard; the status is what a web answer would get.
     """
-    findings = detect_personal_data(text)
+    findings = detect_personal_data(text) if text else []
     return {
         "wall_id": wall.id,
         "prompt_id": prompt.id,
         "text": text,
+        "value": value,
         "created_at": created_at_for(written_on, now),
         "channel": channel,
         "client_submission_id": client_submission_id,
-        "status": initial_status(wall, findings),
+        "status": initial_status(wall, findings, text),
         "pii_findings": findings_json(findings),
         "language": language,
         "role": None,
@@ -258,3 +263,34 @@ def stored_keys(
         texts.add((wall_id, duplicate_key(text), written_on or local_day(created_at)))
         submissions.add((wall_id, submission))
     return texts, submissions
+
+
+def parse_choice(prompt: Prompt, choice: str) -> Any:
+    """A closed question's value from a file's choice as the export writes it: a scale's
+    number, an option's label, or labels joined by "; " (None for an empty choice)."""
+    choice = choice.strip()
+    if not choice:
+        return None
+    if prompt.kind is PromptKind.TEXT:
+        raise RowError(
+            N_("The question %(question)s takes written answers only, but the row has a choice."),
+            question=quote(prompt.text),
+        )
+    if prompt.kind is PromptKind.SCALE:
+        raw: Any = int(choice) if choice.isdecimal() and len(choice) < 3 else choice
+    else:
+        ids = {str(o.get("label", "")).casefold(): str(o["id"]) for o in prompt.options}
+        labels = [part.strip() for part in choice.split(";") if part.strip()]
+        unknown = [label for label in labels if label.casefold() not in ids]
+        if unknown:
+            raise RowError(
+                N_("%(value)s is not one of the question's options."), value=quote(unknown[0])
+            )
+        chosen = [ids[label.casefold()] for label in labels]
+        raw = chosen if prompt.kind is PromptKind.MULTIPLE else chosen[0]
+        if prompt.kind is PromptKind.SINGLE and len(chosen) > 1:
+            raise RowError(N_("The question takes one choice, but the row has several."))
+    try:
+        return clean_value(prompt, raw)
+    except DomainError as error:
+        raise RowError(error.message, **error.params) from error

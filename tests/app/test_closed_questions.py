@@ -15,7 +15,13 @@ from surveys import moderation
 from surveys.models import Answer, AnswerStatus, Moderation, Prompt, PromptKind
 from surveys.moderation import QueueFilter
 from tests.app.staff_helpers import login
-from tests.factories import add_closed_prompts, count_answers, make_staff, make_wall
+from tests.factories import (
+    add_closed_prompts,
+    count_answers,
+    make_staff,
+    make_themed_run,
+    make_wall,
+)
 
 
 def _answers(session: Session) -> list[Answer]:
@@ -364,3 +370,24 @@ def test_staff_run_a_campaign_again_and_compare_the_rounds(
     # "Hjemme" from 25 % to 75 % of 20 people each: a clear rise; "I klubben" 0 % both times
     assert "<strong>Højere</strong>" in results and "<strong>Lavere</strong>" in results
     assert "Ingen klar ændring" in results
+
+
+def test_the_rounds_page_shows_themes_that_changed_with_quotes(
+    client: FlaskClient, session: Session
+) -> None:
+    from tests.surveys.test_rounds import _next_round
+
+    wall = make_wall(session, "tema-runde")
+    new = _next_round(session, wall.campaign)
+    viewer = make_staff(session, wall.campaign.organisation, "viewer")
+    login(client, viewer)
+    empty = client.get(f"/staff/campaigns/{new.id}/rounds").get_data(as_text=True)
+    assert "Ingen temaer at sammenligne endnu" in empty
+    make_themed_run(session, wall, {"bus · natbus": (["bus", "natbus"], 40)}, other=60)
+    make_themed_run(session, new.walls[0], {"natbus · bus": (["natbus", "bus"], 10)}, other=90)
+    page = client.get(f"/staff/campaigns/{new.id}/rounds").get_data(as_text=True)
+    assert "<strong>Skrumpede</strong>" in page
+    assert "dengang: bus · natbus" in page
+    assert "bus · natbus svar 0" in page and "natbus · bus svar 0" in page  # quotes of both
+    campaign_page = client.get(f"/staff/campaigns/{new.id}").get_data(as_text=True)
+    assert f"/staff/campaigns/{new.id}/rounds" in campaign_page

@@ -84,6 +84,7 @@ EXPECTED = {
     "staff.theme_breakdown": Permission.VIEW,
     "staff.campaign_results_page": Permission.VIEW,
     "staff.campaign_run_again": Permission.MANAGE_CAMPAIGNS,
+    "staff.campaign_rounds": Permission.VIEW,
     "staff.job_page": Permission.VIEW,
     "staff.job_status": Permission.VIEW,
     "staff.job_file": Permission.VIEW,

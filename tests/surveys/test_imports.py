@@ -708,3 +708,66 @@ def test_the_jsonl_fixture_is_the_api_post_body() -> None:
     for line in (DATA / "api_answers.jsonl").read_text(encoding="utf-8").splitlines():
         if line.strip():
             assert set(json.loads(line)) <= allowed
+
+
+def test_round_trip_keeps_closed_questions_and_the_round(session: Session) -> None:
+    """An export with closed questions and a round, imported as the earlier round of this
+    year's campaign: the same questions and choices come back, and the rounds compare."""
+    from surveys import rounds
+    from surveys.models import Moderation, PromptKind
+    from tests.factories import add_closed_prompts, submit
+
+    wall = make_wall(session, "lukket-eksport", moderation=Moderation.POST)
+    q = add_closed_prompts(session, wall)
+    wall.campaign.round_label = "Forår 2025"
+    session.commit()
+    sent = [
+        (q["scale"], 4, "Fordi her er trygt"),
+        (q["scale"], 2, None),
+        (q["single"], "o2", None),
+        (q["multiple"], ["o1", "o4"], None),
+        (q["multiple"], ["o2"], "Mere musik"),
+    ]
+    for number, (prompt, value, text) in enumerate(sent):
+        submit(
+            session,
+            wall,
+            prompt_id=prompt.id,
+            value=value,
+            text=text,
+            client_submission_id=f"lukket-eksport-{number}",
+        )
+    exported = _export(session, wall.campaign)
+    this_year = make_wall(session, "i-aar").campaign
+    table = imports.read_table(exported.encode("utf-8-sig"), "export.csv")
+    mapping = imports.suggest_mapping(table.columns)
+    assert (mapping.choice, mapping.round) == ("choice", "round")
+    new, plan = imports.import_campaign(
+        session,
+        this_year.organisation,
+        table,
+        mapping,
+        slug="lukket-2025",
+        title="Lukket 2025",
+        next_round=this_year,
+    )
+    assert (plan.to_import, plan.errors) == (5, [])
+    assert new.round_label == "Forår 2025"
+    assert this_year.previous_round_id == new.id
+    kinds = {p.text: p.kind for p in new.walls[0].prompts}
+    assert kinds[q["scale"].text] is PromptKind.SCALE
+    assert kinds[q["single"].text] is PromptKind.SINGLE
+    assert kinds[q["multiple"].text] is PromptKind.MULTIPLE
+
+    # (questions nobody answered are not in an export, so the numbers start at 1 again)
+    def unnumbered(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{k: v for k, v in row.items() if k != "question_number"} for row in rows]
+
+    assert unnumbered(_comparable(_export(session, new))) == unnumbered(_comparable(exported))
+    assert rounds.rounds_of(session, this_year) == [new]
+    # a choice that is not one of the question's options is a row error, not a crash
+    bad = csv_table(f"Væg;Spørgsmål;Valg;Svar\n{new.walls[0].title};{q['single'].text};Månen;\n")
+    plan = imports.plan_import(
+        session, new, bad, imports.suggest_mapping(bad.columns), ImportOptions()
+    )
+    assert plan.to_import == 0 and "Månen" in plan.errors[0].render()

@@ -12,7 +12,7 @@ from surveys import rounds
 from surveys.errors import Conflict, InvalidInput
 from surveys.models import AuditEntry, Campaign, CodebookTheme, Moderation, Prompt
 from surveys.results import OptionCount
-from tests.factories import add_closed_prompts, make_staff, make_wall, submit
+from tests.factories import add_closed_prompts, make_staff, make_themed_run, make_wall, submit
 
 _ids = itertools.count(1)
 
@@ -140,3 +140,59 @@ def test_few_answers_never_claim_a_change(session: Session) -> None:
     change = rounds.compare_rounds(session, new)[single.id]
     assert not change.comparable
     assert not any(o.changed for o in change.options)  # 100 % to 0 %, but of four people
+
+
+def test_themes_are_matched_across_rounds_and_only_real_changes_named(session: Session) -> None:
+    wall = make_wall(session, "tema-foer")
+    new = _next_round(session, wall.campaign)
+    make_themed_run(
+        session,
+        wall,
+        {
+            "bus · natbus · køre": (["bus", "natbus", "køre"], 40),
+            "skole · lærer": (["skole", "lærer", "klasse"], 30),
+            "svømmehal · åbningstid": (["svømmehal", "åbningstid"], 30),
+        },
+    )
+    make_themed_run(
+        session,
+        new.walls[0],
+        {
+            "natbus · bus · weekend": (["natbus", "bus", "weekend"], 10),  # 40 % -> 10 %
+            "lærer · skole · frikvarter": (["lærer", "skole", "frikvarter"], 28),
+            "ensomhed · venner": (["ensomhed", "venner"], 30),
+        },
+        other=32,
+    )
+    comparison = rounds.compare_themes(session, new)
+    assert comparison is not None and (comparison.total_before, comparison.total_after) == (
+        100,
+        100,
+    )
+    by_label = {
+        (c.after or c.before).theme.label: c  # type: ignore[union-attr]
+        for c in comparison.changes
+    }
+    bus = by_label["natbus · bus · weekend"]
+    assert bus.before is not None and bus.before.theme.label == "bus · natbus · køre"
+    assert bus.trend is rounds.ThemeTrend.SHRANK and bus.high < 0
+    assert len(bus.quotes_before) == 2 and len(bus.quotes_after) == 2
+    assert by_label["lærer · skole · frikvarter"].trend is rounds.ThemeTrend.STEADY  # 30 -> 28
+    assert by_label["ensomhed · venner"].trend is rounds.ThemeTrend.APPEARED
+    assert by_label["svømmehal · åbningstid"].trend is rounds.ThemeTrend.DISAPPEARED
+    # without themes in both rounds there is nothing to compare
+    third = _next_round_named(session, new, "tema-3")
+    assert rounds.compare_themes(session, third) is None
+
+
+def _next_round_named(session: Session, campaign: Campaign, slug: str) -> Campaign:
+    staff = make_staff(session, campaign.organisation)
+    return rounds.run_again(session, staff, campaign, rounds.RoundInput("Tre", slug, "2028"))
+
+
+def test_codebook_themes_match_by_name() -> None:
+    from surveys.models import Theme
+
+    before = [Theme(label="a", terms=["x"], codebook="Natbus"), Theme(label="b", terms=["y"])]
+    after = [Theme(label="q", terms=["z"], codebook="Natbus"), Theme(label="b", terms=["y"])]
+    assert sorted(rounds.match_themes(before, after)) == [(0, 0), (1, 1)]
