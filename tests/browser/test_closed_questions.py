@@ -152,3 +152,49 @@ def test_the_projector_shows_a_closed_questions_result_as_votes_arrive(
         f"{live_server}/live/lukket-live/result?prompt={wall.prompts[0].id}"
     )
     assert missing.status == 404
+
+
+def test_results_and_rounds_pages_pass_axe_on_a_phone_and_a_desktop(
+    live_server: str, phone: Page, session: Session
+) -> None:
+    from surveys import rounds
+    from tests.factories import STAFF_PASSWORD, make_staff, make_themed_run, submit
+
+    wall = make_wall(session, "lukket-staff", moderation=Moderation.POST)
+    q = add_closed_prompts(session, wall)
+    for number in range(12):
+        submit(
+            session,
+            wall,
+            prompt_id=q["scale"].id,
+            value=1 + number % 5,
+            text="Fordi det er trygt her" if number == 0 else None,
+            profile={"role": "parent" if number % 2 else "young"},
+            client_submission_id=f"lukket-staff-{number:03d}",
+        )
+    viewer = make_staff(session, wall.campaign.organisation, "viewer")
+    new = rounds.run_again(
+        session,
+        make_staff(session, wall.campaign.organisation, "manager"),
+        wall.campaign,
+        rounds.RoundInput("Runde to", "lukket-staff-2", "Forår 2027"),
+    )
+    make_themed_run(session, wall, {"tryghed · ro": (["tryghed", "ro"], 6)}, other=6)
+    make_themed_run(session, new.walls[0], {"ro · tryghed": (["ro", "tryghed"], 2)}, other=10)
+    phone.goto(f"{live_server}/staff/login")
+    phone.get_by_label("E-mail").fill(viewer.email)
+    phone.get_by_label("Adgangskode").fill(STAFF_PASSWORD)
+    phone.get_by_role("button", name="Log ind").click()
+    expect(phone).to_have_url(f"{live_server}/staff/")
+    pages = [
+        f"/staff/campaigns/{wall.campaign_id}/results?by=role",
+        f"/staff/campaigns/{new.id}/results",
+        f"/staff/campaigns/{new.id}/rounds",
+    ]
+    for width in (390, 1280):
+        phone.set_viewport_size({"width": width, "height": 900})
+        for path in pages:
+            phone.goto(f"{live_server}{path}")
+            expect(phone.locator("h1")).to_be_visible()
+            check_axe(phone, f"{path} at {width}")
+        screenshot(phone, f"closed-rounds-{width}", full_page=True)
