@@ -332,6 +332,10 @@ def openapi_document() -> dict[str, Any]:
                         "text": {"type": "string"},
                         "created_at": {"type": "string", "format": "date-time"},
                         "agree_count": {"type": "integer", "minimum": 0},
+                        "value": {
+                            "description": "The choice given beside the text, on a closed "
+                            "question (null for a free-text question)"
+                        },
                     },
                 },
                 "AnswerPage": {

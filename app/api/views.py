@@ -70,6 +70,7 @@ def _note_json(note: Note) -> dict[str, Any]:
         "text": note.text,
         "created_at": note.created_at.isoformat(),
         "agree_count": note.agree_count,
+        "value": note.value,
     }
 
 

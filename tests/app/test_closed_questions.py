@@ -100,6 +100,8 @@ def test_a_multiple_choice_with_a_follow_up_becomes_a_note(
     wall_page = client.get("/w/flere").get_data(as_text=True)
     assert "Skaterbane, Natbus" in wall_page
     assert "Vi mangler en natbus i weekenden" in wall_page
+    (note,) = client.get("/api/v1/walls/flere/answers").json["items"]
+    assert note["value"] == ["o1", "o4"] and note["text"].startswith("Vi mangler en natbus")
 
 
 def test_a_closed_form_with_nothing_chosen_comes_back_with_the_text_kept(
