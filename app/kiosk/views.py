@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, jsonify, redirect, render_template, request, url_for
@@ -116,33 +117,9 @@ def answer(slug: str) -> ResponseReturnValue:
             raise
         return _invalid(error)
     form = AnswerForm(wall, meta={"csrf": False})
-    if not form.client_submission_id.data:
-        form.client_submission_id.data = uuid.uuid4().hex
-    if not form.validate():
-        return _render(wall, device, form, 400)
-    answer = (wall.id, form.prompt_id.data, form.text.data, form.profile())
-    # Back, then Send: the page came with a new submission id, but it is the same answer
-    # (the session forgets it when the kiosk starts over for the next person).
-    if resubmissions.earlier_answer(*answer, device_id=device.id) is None:
-        try:
-            result = answers.submit_answer(
-                db.session,
-                wall,
-                channel=Channel.KIOSK,
-                device=device,
-                prompt_id=form.prompt_id.data,
-                text=form.text.data,
-                client_submission_id=form.client_submission_id.data,
-                profile=form.profile(),
-                language=str(get_locale() or wall.language),
-            )
-        except (WallClosed, WallNotOpen):
-            return _render(wall, device, form, 410 if wall.has_closed() else 403)
-        except DomainError as error:
-            form.form_errors.append(_(error.message, **error.params))
-            return _render(wall, device, form, error.status)
-        resubmissions.remember(*answer, result.answer.id, device_id=device.id)
-    return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
+    return _send(
+        wall, device, form, form.prompt_id.data, lambda status: _render(wall, device, form, status)
+    )
 
 
 @bp.post("/<slug>/spoergsmaal/<int:prompt_id>")
@@ -161,14 +138,32 @@ def closed_answer(slug: str, prompt_id: int) -> ResponseReturnValue:
     if prompt is None:
         abort(404)
     form = ClosedAnswerForm(wall, prompt, meta={"csrf": False})
-    if not form.client_submission_id.data:
-        form.client_submission_id.data = uuid.uuid4().hex
     blank = AnswerForm(wall, formdata=None, meta={"csrf": False})
     blank.client_submission_id.data = uuid.uuid4().hex
+    return _send(
+        wall, device, form, prompt.id, lambda status: _render(wall, device, blank, status, form)
+    )
+
+
+def _send(
+    wall: Wall,
+    device: KioskDevice,
+    form: AnswerForm,
+    prompt_id: int,
+    again: Callable[[int], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """Store what the plain form sent and thank; on any problem ``again(status)`` shows the
+    form with what was sent. Back, then Send, is the same answer: the session forgets it
+    when the kiosk starts over for the next person."""
+    if not form.client_submission_id.data:
+        form.client_submission_id.data = uuid.uuid4().hex
     if not form.validate():
-        return _render(wall, device, blank, 400, form)
-    sent = json.dumps([form.text.data, form.value()])
-    answer = (wall.id, prompt.id, sent, form.profile())
+        return again(400)
+    closed = isinstance(form, ClosedAnswerForm)
+    value = form.value() if isinstance(form, ClosedAnswerForm) else None
+    # a closed question's fingerprint covers the choice too
+    sent = json.dumps([form.text.data, value]) if closed else form.text.data
+    answer = (wall.id, prompt_id, sent, form.profile())
     if resubmissions.earlier_answer(*answer, device_id=device.id) is None:
         try:
             result = answers.submit_answer(
@@ -176,18 +171,18 @@ def closed_answer(slug: str, prompt_id: int) -> ResponseReturnValue:
                 wall,
                 channel=Channel.KIOSK,
                 device=device,
-                prompt_id=prompt.id,
-                text=form.text.data or None,
-                value=form.value(),
+                prompt_id=prompt_id,
+                text=form.text.data or None if closed else form.text.data,
+                value=value,
                 client_submission_id=form.client_submission_id.data,
                 profile=form.profile(),
                 language=str(get_locale() or wall.language),
             )
         except (WallClosed, WallNotOpen):
-            return _render(wall, device, blank, 410 if wall.has_closed() else 403, form)
+            return again(410 if wall.has_closed() else 403)
         except DomainError as error:
             form.form_errors.append(_(error.message, **error.params))
-            return _render(wall, device, blank, error.status, form)
+            return again(error.status)
         resubmissions.remember(*answer, result.answer.id, device_id=device.id)
     return redirect(url_for(".thanks", slug=wall.slug, device=device.token), code=303)
 

@@ -295,37 +295,7 @@ def answer(slug: str) -> ResponseReturnValue:
     """Store an answer; on any problem show the form again with what was typed."""
     wall = _load_wall(slug)
     form = AnswerForm(wall)
-    if not form.client_submission_id.data:
-        form.client_submission_id.data = uuid.uuid4().hex
-    if not form.validate():
-        if "csrf_token" in form.errors:
-            form.form_errors.append(
-                _("The page had expired. Your answer is still here: please press Send again.")
-            )
-        return _render_wall(wall, form, 400)
-    profile = form.profile()
-    # Back, then Send: the page came with a new submission id, but it is the same answer.
-    earlier = resubmissions.earlier_answer(wall.id, form.prompt_id.data, form.text.data, profile)
-    if earlier is not None:
-        return _thanked(wall, earlier)
-    try:
-        result = answers.submit_answer(
-            db.session,
-            wall,
-            prompt_id=form.prompt_id.data,
-            text=form.text.data,
-            client_submission_id=form.client_submission_id.data,
-            channel=Channel.WEB,
-            profile=profile,
-            language=str(get_locale() or "da"),
-        )
-    except (WallClosed, WallNotOpen):
-        return _render_wall(wall, form)
-    except DomainError as error:
-        form.form_errors.append(_(error.message, **error.params))
-        return _render_wall(wall, form, error.status)
-    resubmissions.remember(wall.id, form.prompt_id.data, form.text.data, profile, result.answer.id)
-    return _thanked(wall, result.answer.id)
+    return _send(wall, form, form.prompt_id.data, lambda status: _render_wall(wall, form, status))
 
 
 @bp.post("/w/<slug>/spoergsmaal/<int:prompt_id>")
@@ -338,40 +308,55 @@ def closed_answer(slug: str, prompt_id: int) -> ResponseReturnValue:
     if prompt is None:
         abort(404)
     form = ClosedAnswerForm(wall, prompt)
-    if not form.client_submission_id.data:
-        form.client_submission_id.data = uuid.uuid4().hex
     blank = AnswerForm(wall, formdata=None)
     blank.client_submission_id.data = uuid.uuid4().hex
+    return _send(wall, form, prompt.id, lambda status: _render_wall(wall, blank, status, form))
+
+
+def _send(
+    wall: Wall,
+    form: AnswerForm,
+    prompt_id: int,
+    again: Callable[[int], ResponseReturnValue],
+) -> ResponseReturnValue:
+    """Store what a plain form sent (once: Back, then Send, is the same answer) and go to
+    the thanks page; on any problem ``again(status)`` shows the form with what was sent."""
+    if not form.client_submission_id.data:
+        form.client_submission_id.data = uuid.uuid4().hex
     if not form.validate():
         if "csrf_token" in form.errors:
             form.form_errors.append(
                 _("The page had expired. Your answer is still here: please press Send again.")
             )
-        return _render_wall(wall, blank, 400, form)
+        return again(400)
     profile = form.profile()
-    # the fingerprint of "the same answer sent again" (Back, then Send) covers the choice
-    sent = json.dumps([form.text.data, form.value()])
-    earlier = resubmissions.earlier_answer(wall.id, prompt.id, sent, profile)
+    closed = isinstance(form, ClosedAnswerForm)
+    text = form.text.data or None if closed else form.text.data
+    value = form.value() if isinstance(form, ClosedAnswerForm) else None
+    # Back, then Send: the page came with a new submission id, but it is the same answer
+    # (a closed question's fingerprint covers the choice too).
+    sent = json.dumps([form.text.data, value]) if closed else form.text.data
+    earlier = resubmissions.earlier_answer(wall.id, prompt_id, sent, profile)
     if earlier is not None:
         return _thanked(wall, earlier)
     try:
         result = answers.submit_answer(
             db.session,
             wall,
-            prompt_id=prompt.id,
-            text=form.text.data or None,
-            value=form.value(),
+            prompt_id=prompt_id,
+            text=text,
+            value=value,
             client_submission_id=form.client_submission_id.data,
             channel=Channel.WEB,
             profile=profile,
             language=str(get_locale() or "da"),
         )
     except (WallClosed, WallNotOpen):
-        return _render_wall(wall, blank, 200, form)
+        return again(200)
     except DomainError as error:
         form.form_errors.append(_(error.message, **error.params))
-        return _render_wall(wall, blank, error.status, form)
-    resubmissions.remember(wall.id, prompt.id, sent, profile, result.answer.id)
+        return again(error.status)
+    resubmissions.remember(wall.id, prompt_id, sent, profile, result.answer.id)
     return _thanked(wall, result.answer.id)
 
 
