@@ -67,9 +67,15 @@ def test_a_wifi_login_page_keeps_three_answers_until_stemmer_has_them(
     texts = ["Første svar i toget", "Andet svar i toget", "Tredje svar i toget"]
     for number, text in enumerate(texts, start=1):
         _write(phone, text)
+        # this answer's thanks (the panel was hidden, with the last answer's words in it)
+        expect(phone.locator("#js-thanks .note-text")).to_have_text(text)
         expect(phone.locator("#js-thanks .thanks-status")).to_have_text(KEPT)
+        expect(phone.locator("#outbox-status")).to_contain_text(
+            f"({number} svar venter)" if number > 1 else "Gemt"
+        )
         if number < len(texts):
             phone.get_by_role("button", name="Næste spørgsmål").click()
+            expect(phone.get_by_role("textbox", name="Dit svar")).to_have_value("")
 
     # Back online, behind a Wi-Fi login page that answers everything with 200 and HTML.
     portal: list[str] = []
