@@ -46,6 +46,7 @@ from .models import (
     AnswerStatus,
     Campaign,
     Channel,
+    Prompt,
     StaffUser,
     Theme,
     ThemeAssignment,
@@ -56,7 +57,7 @@ from .models import (
     utcnow,
 )
 from .profanity import has_profanity
-from .results import QuestionResult, campaign_results
+from .results import QuestionResult, ResultDimension, campaign_results, question_result
 from .themes import Scope, latest_run, public_label, public_terms
 
 #: Quotes per theme: at least this many when the theme has them ...
@@ -204,6 +205,9 @@ class Report:
     version: ReportVersion = ReportVersion.DRAFT
     #: The results of the closed questions (issue 26), wall by wall, in the walls' order.
     closed: list[QuestionResult] = field(default_factory=list)
+    #: {prompt id: its results broken down by role, age group and area}, those that show at
+    #: least two groups (small groups pooled or left out: surveys.insights).
+    closed_breakdowns: dict[int, list[QuestionResult]] = field(default_factory=dict)
 
     @property
     def has_themes(self) -> bool:
@@ -892,6 +896,7 @@ def _build(
                 breakdowns.append(
                     theme_breakdown(session, run, Dimension.AREA, min_group_size=min_group_size)
                 )
+    closed = _closed_results(session, campaign)
     return Report(
         campaign_id=campaign.id,
         slug=campaign.slug,
@@ -910,12 +915,26 @@ def _build(
         published_run_id=campaign.published_run_id,
         organisation_id=campaign.organisation_id,
         version=version,
-        closed=_closed_results(session, campaign),
+        closed=closed,
+        closed_breakdowns={
+            result.prompt.id: _closed_breakdowns(session, result.prompt, min_group_size)
+            for result in closed
+        },
     )
 
 
 #: Follow-up texts quoted per answer in the report.
 CLOSED_QUOTES = 2
+
+
+def _closed_breakdowns(
+    session: Session, prompt: Prompt, min_group_size: int
+) -> list[QuestionResult]:
+    found = [
+        question_result(session, prompt, dimension, min_group_size=min_group_size)
+        for dimension in ResultDimension
+    ]
+    return [result for result in found if len(result.groups) >= 2]
 
 
 def _closed_results(session: Session, campaign: Campaign) -> list[QuestionResult]:

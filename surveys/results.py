@@ -77,6 +77,7 @@ class QuestionResult:
     groups: list[GroupResult] = field(default_factory=list)
     suppressed: int = 0  # people in groups too small to show
     unknown: int = 0  # people who did not say (for the dimension)
+    dimension: ResultDimension | None = None  # what ``groups`` are groups of
 
 
 def wilson_interval(count: int, total: int) -> tuple[float, float]:
@@ -175,6 +176,7 @@ def _break_down(
     ]
     result.suppressed = suppressed
     result.unknown = sum(1 for k in keys if k is None)
+    result.dimension = dimension
 
 
 def campaign_results(

@@ -26,6 +26,7 @@ DIMENSION_LABELS = {
 }
 
 
+@bp.app_template_global("closed_group_label")
 def group_label(dimension: ResultDimension, key: str) -> str:
     """A group's name: a role or an age group in words, the area as given."""
     if key == OTHER_KEY:

@@ -331,6 +331,8 @@ def test_staff_see_the_results_with_intervals_and_groups(
     assert "De lukkede spørgsmål" in report
     assert re.search(r"<td class=\"num\">5</td><td class=\"num\">62\W%</td>", report)
     assert "Fordi skolen er god" in report
+    # two young people are no group of their own: one group only, so no breakdown table
+    assert "Efter hvem der svarede" not in report
 
 
 def test_staff_run_a_campaign_again_and_compare_the_rounds(

@@ -350,3 +350,30 @@ def test_the_report_has_the_closed_questions_with_safe_follow_ups(session: Sessi
     assert closed.respondents == 4 and [o.count for o in closed.options][1:4] == [1, 0, 3]
     # the profane follow-up is never quoted
     assert [a.text for a in closed.follow_ups["4"]] == ["Der er fred og ro her"]
+
+
+def test_the_report_breaks_closed_questions_down_by_group_without_small_groups(
+    session: Session,
+) -> None:
+    from surveys.models import Moderation
+    from surveys.results import ResultDimension
+    from tests.factories import add_closed_prompts, submit
+
+    wall = make_wall(session, moderation=Moderation.POST)
+    single = add_closed_prompts(session, wall)["single"]
+    roles = ["parent"] * 6 + ["young"] * 5 + ["professional"] * 2
+    for number, role in enumerate(roles):
+        submit(
+            session,
+            wall,
+            prompt_id=single.id,
+            value="o1" if role == "parent" else "o3",
+            text=None,
+            profile={"role": role, "area": "Rønne"},
+            client_submission_id=f"report-groups-{number}",
+        )
+    result = reports.build_report(session, wall.campaign)
+    (by_role,) = result.closed_breakdowns[single.id]  # one area only: no area breakdown
+    assert by_role.dimension is ResultDimension.ROLE
+    assert [(g.key, g.respondents) for g in by_role.groups] == [("parent", 6), ("young", 5)]
+    assert by_role.suppressed == 2
