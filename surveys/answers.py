@@ -188,7 +188,7 @@ def clean_optional_text(text: object) -> str:
     return clean_answer_text(text)
 
 
-def initial_status(wall: Wall, findings: list[Finding], text: str = "x") -> AnswerStatus:
+def initial_status(wall: Wall, findings: list[Finding], text: str) -> AnswerStatus:
     """Pre-moderated walls hold answers for review; post-moderated ones publish at once.
 
     An answer in which the guard found personal data is never published automatically. A

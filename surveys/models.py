@@ -245,6 +245,11 @@ class Campaign(Base):
         order_by="Wall.id",
     )
 
+    @property
+    def has_closed_questions(self) -> bool:
+        """Whether a wall of the campaign asks a scale or a choice (it then has results)."""
+        return any(p.is_closed for wall in self.walls for p in wall.prompts)
+
 
 def window_is_open(
     opens_at: datetime | None, closes_at: datetime | None, now: datetime | None = None

@@ -245,7 +245,7 @@ def correct(
     answer.text = cleaned
     answer.pii_findings = findings_json(findings)
     if answer.status is not AnswerStatus.HIDDEN:
-        answer.status = initial_status(answer.wall, findings)
+        answer.status = initial_status(answer.wall, findings, cleaned)
     audit.commit_change(
         session,
         organisation_id=actor.organisation_id,
