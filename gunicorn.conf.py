@@ -2,14 +2,52 @@
 
 import multiprocessing
 import os
+from collections.abc import Mapping
+
+
+def rate_limit_storage(env: Mapping[str, str]) -> str:
+    """Where the app counts the rate limits (as app.config.rate_limit_storage; this file does
+    not import the app, which the workers load after the fork)."""
+    return env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://"
+
+
+def web_workers(env: Mapping[str, str], cores: int) -> int:
+    """How many gunicorn worker processes serve the app: ``WEB_CONCURRENCY``, else two per core
+    with PostgreSQL and the rate limits in Redis, else one.
+
+    One process is what the embedded defaults hold: SQLite takes one writer at a time (writers
+    of several processes wait for its lock in sleeps of up to 100 ms: a p99 of 0.6 s under
+    load, bench/README.md), and limits counted in a process's memory hold only in it.
+    """
+    if env.get("WEB_CONCURRENCY"):
+        return int(env["WEB_CONCURRENCY"])
+    database = env.get("DATABASE_URL") or "sqlite://"
+    shared_limits = not rate_limit_storage(env).startswith("memory://")
+    return cores * 2 if shared_limits and not database.startswith("sqlite") else 1
+
+
+def check_web_workers(env: Mapping[str, str], workers: int) -> None:
+    """A ``ValueError`` when several processes would each count the rate limits in their own
+    memory (a client would get the limit once per process)."""
+    switch = env.get("RATELIMIT_ENABLED")
+    limits_on = not switch or switch.strip().lower() in ("1", "true", "yes", "on")
+    if workers > 1 and limits_on and rate_limit_storage(env).startswith("memory://"):
+        raise ValueError(
+            f"WEB_CONCURRENCY={workers}: several worker processes need the rate limits in a "
+            "store they share: set REDIS_URL (or RATELIMIT_STORAGE_URI=redis://...), or run "
+            "one worker process"
+        )
+
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+workers = web_workers(os.environ, multiprocessing.cpu_count())
+check_web_workers(os.environ, workers)
 worker_class = "gthread"
 # Each open event stream of the live wall holds a thread (asleep until the process's one
-# poller has news), so a worker has many: 128 threads, of which 8 are always kept for the
-# other routes (RESERVED_THREADS). Idle threads cost nothing; they are started on demand.
-threads = int(os.environ.get("GUNICORN_THREADS", "128"))
+# poller has news), so a worker has many: 128 threads (256 when it is the only one), of which
+# 8 are always kept for the other routes (RESERVED_THREADS). Idle threads cost nothing; they
+# are started on demand.
+threads = int(os.environ.get("GUNICORN_THREADS") or (256 if workers == 1 else 128))
 RESERVED_THREADS = 8
 timeout = 60
 # Request lines up to gunicorn's maximum reach the app, which answers a URL over its own limit

@@ -209,7 +209,7 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "Where the rate-limit counters live.",
         env="RATELIMIT_STORAGE_URI",
-        shown="sqlite:///<instance>/ratelimits.sqlite3",
+        shown="REDIS_URL when set, else memory://",
     ),
     Setting(
         "RATELIMIT_SWALLOW_ERRORS",
@@ -500,10 +500,15 @@ SETTINGS: tuple[Setting, ...] = (
         int,
         "gunicorn worker processes (gunicorn.conf.py).",
         env="WEB_CONCURRENCY",
-        shown="2 × CPU cores",
+        shown="1; 2 × CPU cores with PostgreSQL and REDIS_URL",
     ),
     Setting(
-        None, 128, int, "Threads per gunicorn worker (gunicorn.conf.py).", env="GUNICORN_THREADS"
+        None,
+        None,
+        int,
+        "Threads per gunicorn worker (gunicorn.conf.py).",
+        env="GUNICORN_THREADS",
+        shown="256 with one worker, else 128",
     ),
     Setting(
         None,
@@ -574,6 +579,12 @@ def check_oidc(config: Mapping[str, Any]) -> None:
         raise ValueError("STEMMER_OIDC_ROLES_CLAIM is set: map its values in STEMMER_OIDC_ROLE_MAP")
 
 
+def rate_limit_storage(env: Mapping[str, str]) -> str:
+    """Where the rate limits are counted unless ``RATELIMIT_STORAGE_URI`` says: in Redis when
+    ``REDIS_URL`` is set (shared by every process and server), else in the process's memory."""
+    return env.get("RATELIMIT_STORAGE_URI") or env.get("REDIS_URL") or "memory://"
+
+
 def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The app's configuration: :data:`SETTINGS`' defaults, then the environment, then
     ``overrides``; then the defaults that are worked out (``None`` in the table)."""
@@ -594,7 +605,7 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "SECRET_KEY": lambda: instance_secret_key(instance_path),
         "BASE_URL": lambda: default_base_url(env),
         "RATELIMIT_ENABLED": lambda: not config.get("TESTING"),
-        "RATELIMIT_STORAGE_URI": lambda: f"sqlite:///{instance_path}/ratelimits.sqlite3",
+        "RATELIMIT_STORAGE_URI": lambda: rate_limit_storage(env),
     }
     for key, work_out in worked_out.items():
         if config[key] in (None, ""):

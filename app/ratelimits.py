@@ -11,9 +11,9 @@
 The limits are the settings ``RATELIMIT_ANSWERS``, ``RATELIMIT_KIOSK``, ``RATELIMIT_REACTIONS``
 and ``RATELIMIT_LOGIN``, read from the app's config when a request is counted. They are
 counted with the moving window (the limit holds over any 60 seconds, also across the turn of
-a clock minute) in ``RATELIMIT_STORAGE_URI``: by default a SQLite file in the instance folder
-(:mod:`app.ratelimit_store`), shared by every worker process of the machine; several servers
-share a Redis server (``redis://host:6379``).
+a clock minute) in ``RATELIMIT_STORAGE_URI``: by default in Redis when ``REDIS_URL`` is set
+(shared by every process and server), else in the memory of the one worker process that
+serves the app (gunicorn.conf.py refuses several processes that would each count alone).
 
 :func:`init_rate_limits` (called from :func:`app.security.init_security`) initialises the one
 :data:`limiter` of the process for the app. Flask-Limiter takes its own settings
@@ -41,7 +41,6 @@ from werkzeug.wrappers import Response
 
 from surveys.kiosk import device_by_token
 
-from . import ratelimit_store  # noqa: F401  (registers the sqlite:// storage scheme)
 from .extensions import db
 
 KIOSK_DEVICE_HEADER = "X-Kiosk-Device"

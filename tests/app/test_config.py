@@ -71,7 +71,7 @@ def test_every_key_has_its_default(clean_env: pytest.MonkeyPatch, tmp_path: Path
     assert config["BASE_URL"] == "http://127.0.0.1:5000"
     assert config["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]
     assert config["RATELIMIT_ENABLED"] is True
-    assert config["RATELIMIT_STORAGE_URI"] == f"sqlite:///{tmp_path}/ratelimits.sqlite3"
+    assert config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
     assert load_config(str(tmp_path), {"TESTING": True})["RATELIMIT_ENABLED"] is False
 
