@@ -61,7 +61,9 @@ HIGH_LIMIT = "10000000 per minute"
 #: Extra gunicorn settings for experiments (``--gunicorn-args``), on top of gunicorn.conf.py.
 GUNICORN_ARGS = ""
 
-TARGETS = {"c/a": 0.4, "b/a": 0.3, "p99_ms": 250.0}
+#: Issue 21's targets: the answer POST at 0.3x /healthz on SQLite and 0.4x on PostgreSQL.
+POST_TARGETS = {"sqlite": 0.3, "postgresql": 0.4}
+TARGETS = {"b/a": 0.3, "p99_ms": 250.0}
 
 
 @dataclass
@@ -580,8 +582,9 @@ def verdict(results: list[Result]) -> list[str]:
     missed = []
     for result in results:
         main = [result.runs[k] for k in ("a", "b", "c")]
-        if result.ratio("c") < TARGETS["c/a"]:
-            missed.append(f"{result.database}: (c)/(a) {result.ratio('c'):.2f} < 0.4")
+        wanted = POST_TARGETS[result.database]
+        if result.ratio("c") < wanted:
+            missed.append(f"{result.database}: (c)/(a) {result.ratio('c'):.2f} < {wanted}")
         if result.ratio("b") < TARGETS["b/a"]:
             missed.append(f"{result.database}: (b)/(a) {result.ratio('b'):.2f} < 0.3")
         for run in main:
