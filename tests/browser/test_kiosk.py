@@ -24,6 +24,11 @@ QUEUED = "Gemt – sendes, når der er forbindelse"
 KEPT = "Dit svar er gemt på denne enhed og sendes, når der er forbindelse."
 
 
+#: An offline reload is answered by the service worker, which the browser may first have to
+#: start again: on a busy CI machine that once took more than the pages' 5 s default.
+OFFLINE_RELOAD_MS = 15_000
+
+
 def _kiosk(session: Session, idle_seconds: int = 60, **fields: object) -> tuple[Wall, KioskDevice]:
     wall = make_wall(session, "kiosk-vaeg", title="Sig din mening", **fields)
     device = create_device(session, wall, "Biblioteket i Rønne")
@@ -156,7 +161,7 @@ def test_kiosk_reloads_offline_and_sends_when_back_online(
     _wait_until_kept_offline(tablet)
 
     tablet.context.set_offline(True)
-    response = tablet.reload()
+    response = tablet.reload(timeout=OFFLINE_RELOAD_MS)
     assert response is not None and response.from_service_worker
     expect(tablet.locator(".kiosk-tile").first).to_be_visible()
 
@@ -211,7 +216,7 @@ class _ConnectionGone:
 
 def _reloads_offline(page: Page) -> None:
     page.context.set_offline(True)
-    response = page.reload()
+    response = page.reload(timeout=OFFLINE_RELOAD_MS)
     assert response is not None and response.from_service_worker
     expect(page.locator(".kiosk-tile").first).to_be_visible()
     expect(page.locator("html")).to_have_class(re.compile(r"\bkiosk-js\b"))  # kiosk.js ran
