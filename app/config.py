@@ -316,6 +316,15 @@ SETTINGS: tuple[Setting, ...] = (
         env="STEMMER_WORKER_NICE",
     ),
     Setting(
+        "MONITORING_TOKEN",
+        "",
+        str,
+        "A token that lets a monitor read the task queue's state at /healthz/queue "
+        "(Authorization: Bearer TOKEN); empty: that address answers 404.",
+        env="STEMMER_MONITORING_TOKEN",
+        shown="empty",
+    ),
+    Setting(
         "JOB_KEEP_DAYS",
         30,
         int,

@@ -22,6 +22,7 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +31,8 @@ from huey import RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from sqlalchemy.orm import Session
 
-from surveys import events, themes, vectors
+from surveys import events, jobs, themes, vectors
+from surveys.models import utcnow
 
 from .embeddings import encoder
 from .extensions import db
@@ -67,6 +69,31 @@ def init_queue(app: Flask) -> None:
     global _worker_app
     huey.immediate = bool(app.config["QUEUE_IMMEDIATE"])
     _worker_app = app
+
+
+def describe_queue(summary: jobs.JobsSummary, now: datetime | None = None) -> dict[str, Any]:
+    """Whether the worker keeps up, as JSON for the staff's queue page and for monitors:
+    tasks waiting (all), the jobs queued and running (of ``summary``) and the oldest waiting,
+    the workers seen lately, and whether tasks run at once in the web process."""
+    now = now or utcnow()
+    oldest = summary.oldest_queued_at
+    return {
+        "tasks_waiting": huey.pending_count(),
+        "jobs_queued": summary.queued,
+        "jobs_running": summary.running,
+        "oldest_queued_at": oldest.isoformat() if oldest else None,
+        "oldest_waiting_seconds": round((now - oldest).total_seconds()) if oldest else 0,
+        "workers": [
+            {
+                "name": w.name,
+                "started_at": w.started_at.isoformat(),
+                "seen_at": w.seen_at.isoformat(),
+                "seconds_since_seen": round((now - w.seen_at).total_seconds()),
+            }
+            for w in summary.live_workers(now)
+        ],
+        "immediate": huey.immediate,
+    }
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hmac
 from datetime import date
 
-from flask import Blueprint, current_app, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException, SecurityError
 
+from surveys import jobs
 from surveys.errors import DomainError
 
 from ..extensions import db
+from ..queue import describe_queue
 from ..security import DATABASE_UNAVAILABLE_ERRORS, database_unavailable
 
 bp = Blueprint("core", __name__)
@@ -27,6 +30,26 @@ def healthz() -> ResponseReturnValue:
     except Exception:  # any failure to reach the database means "unhealthy"
         return jsonify(status="unavailable", database=False), 503
     return jsonify(status="ok", database=True)
+
+
+@bp.get("/healthz/queue")
+def queue_health() -> ResponseReturnValue:
+    """The task queue's state for a monitor that cannot sign in (tasks waiting, the oldest
+    waiting job, the workers seen; every organisation, no job titles), with
+    ``Authorization: Bearer <STEMMER_MONITORING_TOKEN>``. 404 while no token is set."""
+    token = str(current_app.config["MONITORING_TOKEN"])
+    if not token:
+        abort(404)
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+        response = make_response(
+            error_response(401, "unauthorized", _("A valid monitoring token is needed."))
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="stemmer"'
+        return response
+    response = jsonify(describe_queue(jobs.summary(db.session)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/")

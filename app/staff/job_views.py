@@ -27,7 +27,7 @@ from surveys.models import Job, JobStatus, utcnow
 
 from ..extensions import db
 from ..maintenance import schedule
-from ..queue import huey
+from ..queue import describe_queue
 from . import bp
 from .auth import requires, staff
 from .report_views import FILE_PERMISSIONS
@@ -206,26 +206,9 @@ def job_status(job_id: int) -> ResponseReturnValue:
 
 def queue_state(recent: list[Job]) -> dict[str, Any]:
     """The queue as an operator needs it: waiting tasks (all), the organisation's waiting and
-    running jobs and the oldest of them, the workers seen."""
-    now = utcnow()
-    summary = jobs.summary(db.session, staff().organisation_id)
-    oldest = summary.oldest_queued_at
+    running jobs and the oldest of them, the workers seen; and the organisation's recent jobs."""
     return {
-        "tasks_waiting": huey.pending_count(),
-        "jobs_queued": summary.queued,
-        "jobs_running": summary.running,
-        "oldest_queued_at": oldest.isoformat() if oldest else None,
-        "oldest_waiting_seconds": round((now - oldest).total_seconds()) if oldest else 0,
-        "workers": [
-            {
-                "name": w.name,
-                "started_at": w.started_at.isoformat(),
-                "seen_at": w.seen_at.isoformat(),
-                "seconds_since_seen": round((now - w.seen_at).total_seconds()),
-            }
-            for w in summary.live_workers(now)
-        ],
-        "immediate": huey.immediate,
+        **describe_queue(jobs.summary(db.session, staff().organisation_id)),
         "recent_jobs": [
             {
                 "id": job.id,

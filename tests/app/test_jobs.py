@@ -178,3 +178,38 @@ def test_the_queue_status_page_is_for_admins(
     jobs.seen_worker(session, "worker-host:42", utcnow())
     state = client.get("/staff/queue.json").get_json()
     assert [w["name"] for w in state["workers"]] == ["worker-host:42"]
+
+
+def test_a_monitor_reads_the_queue_with_its_token_and_without_a_session(
+    make_app: Callable[..., Flask], session: Session, themed: Themed
+) -> None:
+    app = make_app(QUEUE_IMMEDIATE=False, MONITORING_TOKEN="overvaagning-7f3a")
+    huey.flush()
+    try:
+        staff_client = app.test_client()
+        login(staff_client, themed.analyst)
+        staff_client.post(f"{themed.base}/run")
+        jobs.seen_worker(session, "worker-host:7", utcnow())
+        client = app.test_client()  # no session
+        refused = client.get("/healthz/queue")
+        assert refused.status_code == 401
+        assert refused.headers["WWW-Authenticate"].startswith("Bearer")
+        for wrong in ("Bearer forkert", "Bearer overvaagning-7f3", "overvaagning-7f3a"):
+            assert client.get("/healthz/queue", headers={"Authorization": wrong}).status_code == 401
+        response = client.get(
+            "/healthz/queue", headers={"Authorization": "Bearer overvaagning-7f3a"}
+        )
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        state = response.get_json()
+        assert state["tasks_waiting"] == 1 and state["jobs_queued"] == 1
+        assert [w["name"] for w in state["workers"]] == ["worker-host:7"]
+        # Operational figures only: no job titles or organisations' data.
+        assert "recent_jobs" not in state and "schedule" not in state
+    finally:
+        huey.flush()
+        huey.immediate = True
+
+
+def test_without_a_token_the_monitor_address_does_not_exist(client: FlaskClient) -> None:
+    assert client.get("/healthz/queue").status_code == 404
+    assert client.get("/healthz/queue", headers={"Authorization": "Bearer "}).status_code == 404
