@@ -305,6 +305,16 @@ def _slug_taken(session: Session, model: type[Campaign] | type[Wall], slug: str,
         raise Conflict(N_("This address name is already in use."), code="slug_taken")
 
 
+def free_slug(session: Session, model: type[Campaign] | type[Wall], base: str) -> str:
+    """``base`` if no campaign (or wall: ``model``) has it yet, else ``base-2``, ``base-3``, ...:
+    the first that is free (for walls and campaigns made by an import or a new round)."""
+    taken = set(session.scalars(select(model.slug).where(model.slug.startswith(base))))
+    slug, number = base, 2
+    while slug in taken:
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
 # -- campaigns ----------------------------------------------------------------------------------
 
 

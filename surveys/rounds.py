@@ -129,21 +129,11 @@ def run_again(session: Session, actor: StaffUser, campaign: Campaign, data: Roun
     return new
 
 
-def _free_slug(session: Session, base: str) -> str:
-    """``base`` with a number added (or raised) until no wall has it."""
-    stem = re.sub(r"-\d+$", "", base)[:58]
-    number = 2
-    while True:
-        slug = f"{stem}-{number}"
-        if session.scalars(select(Wall.id).where(Wall.slug == slug)).first() is None:
-            return slug
-        number += 1
-
-
 def _copy_wall(session: Session, campaign: Campaign, wall: Wall) -> Wall:
     copy = Wall(
         campaign_id=campaign.id,
-        slug=_free_slug(session, wall.slug),
+        # The next free number after the slug's own: "ung" and "ung-2" give "ung-2", "ung-3".
+        slug=campaigns.free_slug(session, Wall, re.sub(r"-\d+$", "", wall.slug)[:58]),
         title=wall.title,
         intro=wall.intro,
         audience=wall.audience,

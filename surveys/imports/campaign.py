@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..campaigns import free_slug
 from ..closed import MAX_OPTION_LENGTH, SCALE_VALUES, scale_options
 from ..errors import N_, Conflict
 from ..models import (
@@ -42,14 +43,6 @@ def slugify(title: str) -> str:
     text = title.casefold().replace("æ", "ae").replace("ø", "oe").replace("å", "aa")
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return _SLUG_CHARS.sub("-", text).strip("-")[:50] or "vaeg"
-
-
-def _free_slug(session: Session, model: type[Wall] | type[Campaign], base: str) -> str:
-    taken = set(session.scalars(select(model.slug).where(model.slug.startswith(base))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def _structure(table: Table, mapping: ColumnMapping) -> dict[str, dict[str, Any]]:
@@ -165,7 +158,7 @@ def import_campaign(
             ordered = sorted(shape["prompts"].items(), key=lambda item: item[1])
             wall = Wall(
                 campaign_id=campaign.id,
-                slug=_free_slug(session, Wall, slugify(f"{slug}-{wall_title}")),
+                slug=free_slug(session, Wall, slugify(f"{slug}-{wall_title}")),
                 title=wall_title,
                 audience=Audience.EVERYONE,
                 moderation=Moderation.POST,
