@@ -122,8 +122,10 @@ SETTINGS: tuple[Setting, ...] = (
         "SECRET_KEY_FALLBACKS",
         [],
         list,
-        "Earlier secret keys still accepted (Flask's).",
-        shown="[]",
+        "Earlier secret keys still accepted (Flask's), comma-separated; they still unseal the "
+        "authenticator secrets they sealed.",
+        env="SECRET_KEY_FALLBACKS",
+        shown="empty",
     ),
     Setting(
         "SESSION_COOKIE_SECURE",

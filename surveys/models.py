@@ -538,7 +538,8 @@ class StaffTotp(Base):
     staff_user_id: Mapped[int] = mapped_column(
         ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True
     )
-    secret: Mapped[str] = mapped_column(String(64))  # base32
+    #: The authenticator secret (base32), sealed: a Fernet token (surveys.twofactor.seal).
+    secret: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The time step of the last code accepted: a code is never taken twice.

@@ -11,6 +11,13 @@
   :func:`reset` another member's second factor (their sessions end; they enrol again at their
   next sign-in). A member whose role does not require it may :func:`disable` their own.
 
+- The app's secret is kept sealed (Fernet: AES-128-CBC with an HMAC, from ``cryptography``)
+  with a key derived from the app's ``SECRET_KEY`` (:func:`sealer`), so that a copy of
+  the database (a backup) does not give away anyone's second factor. The services take that
+  key (``key``); keys derived from ``SECRET_KEY_FALLBACKS`` still unseal what they sealed. A
+  secret sealed under a key that is gone cannot be read: its codes are refused and the member
+  signs in with a recovery code (or an admin resets them).
+
 Which roles must have it is the web layer's setting (``TOTP_REQUIRED_ROLES``); a member of
 another role may set it up and is then asked for it too. Enrolment, reset, new recovery codes
 and every recovery code used are written to the audit log.
@@ -18,13 +25,19 @@ and every recovery code used are written to the audit log.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import logging
+import re
 import secrets
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import pyotp
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -38,6 +51,10 @@ RECOVERY_CODES = 10
 #: Steps (30 seconds each) a code may be early or late.
 DRIFT_STEPS = 1
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+#: A secret as pyotp makes it (base32), kept unsealed before migration 0023 sealed them all.
+_UNSEALED = re.compile(r"[A-Z2-7]{16,64}")
+
+log = logging.getLogger(__name__)
 
 
 class WrongCode(InvalidInput):
@@ -94,6 +111,38 @@ def recovery_codes_left(session: Session, user: StaffUser) -> int:
     )
 
 
+def sealer(secret_key: str, fallbacks: Sequence[str] = ()) -> MultiFernet:
+    """What seals the authenticator secrets: a key derived from the app's ``SECRET_KEY``
+    (HKDF-SHA256 with a purpose of its own: never the key that signs the cookies), and keys
+    derived likewise from ``SECRET_KEY_FALLBACKS`` that still unseal what they sealed."""
+
+    def derive(secret: str) -> Fernet:
+        raw = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=b"stemmer totp secrets"
+        ).derive(secret.encode())
+        return Fernet(base64.urlsafe_b64encode(raw))
+
+    return MultiFernet([derive(secret_key), *(derive(old) for old in fallbacks)])
+
+
+def seal(secret: str, key: MultiFernet) -> str:
+    """``secret`` as it is stored: a Fernet token (AES-128-CBC and an HMAC)."""
+    return key.encrypt(secret.encode()).decode()
+
+
+def unseal(stored: str, key: MultiFernet) -> str | None:
+    """The secret in ``stored``; None when no key of ``key`` sealed it (``SECRET_KEY`` was
+    changed without keeping the old one in the fallbacks). A secret stored before sealing
+    (plain base32) is returned as it is."""
+    if _UNSEALED.fullmatch(stored):
+        return stored
+    try:
+        return key.decrypt(stored.encode()).decode()
+    except (InvalidToken, ValueError):
+        log.warning("an authenticator secret could not be unsealed: was SECRET_KEY changed?")
+        return None
+
+
 def provisioning_uri(secret: str, email: str) -> str:
     """The ``otpauth://`` address an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
@@ -132,11 +181,14 @@ def _digits(code: str) -> str:
     return "".join(code.split())
 
 
-def _check_app_code(session: Session, row: StaffTotp, code: str, now: datetime) -> bool:
+def _check_app_code(
+    session: Session, row: StaffTotp, code: str, now: datetime, key: MultiFernet
+) -> bool:
     code = _digits(code)
-    if len(code) != 6 or not code.isdigit():
+    secret = unseal(row.secret, key)
+    if secret is None or len(code) != 6 or not code.isdigit():
         return False
-    step = _matching_step(row.secret, code, now)
+    step = _matching_step(secret, code, now)
     return step is not None and _take_step(session, row, step)
 
 
@@ -203,7 +255,7 @@ def _audit(session: Session, actor: StaffUser, user: StaffUser, action: str, **a
 # -- services -----------------------------------------------------------------------------------
 
 
-def start_enrolment(session: Session, user: StaffUser) -> str:
+def start_enrolment(session: Session, user: StaffUser, *, key: MultiFernet) -> str:
     """A new secret for the member's authenticator app, kept unconfirmed (an earlier
     unconfirmed one is replaced); :class:`Conflict` if they have a confirmed one."""
     row = _totp_row(session, user)
@@ -213,27 +265,32 @@ def start_enrolment(session: Session, user: StaffUser) -> str:
         )
     secret = pyotp.random_base32()
     if row is None:
-        session.add(StaffTotp(staff_user_id=user.id, secret=secret))
+        session.add(StaffTotp(staff_user_id=user.id, secret=seal(secret, key)))
     else:
-        row.secret, row.created_at, row.last_step = secret, utcnow(), None
+        row.secret, row.created_at, row.last_step = seal(secret, key), utcnow(), None
     session.commit()
     return secret
 
 
-def pending_secret(session: Session, user: StaffUser) -> str | None:
-    """The unconfirmed secret of an enrolment under way, else None."""
+def pending_secret(session: Session, user: StaffUser, *, key: MultiFernet) -> str | None:
+    """The unconfirmed secret of an enrolment under way, else None (also when it was sealed
+    with another key: a new enrolment starts)."""
     row = _totp_row(session, user)
-    return row.secret if row is not None and row.confirmed_at is None else None
+    return unseal(row.secret, key) if row is not None and row.confirmed_at is None else None
 
 
 def confirm_enrolment(
-    session: Session, user: StaffUser, code: str, now: datetime | None = None
+    session: Session, user: StaffUser, code: str, *, key: MultiFernet, now: datetime | None = None
 ) -> list[str]:
     """Confirm the enrolment under way with a code from the app; returns the new recovery
     codes (to be shown once). :class:`WrongCode` if the code is not the app's."""
     now = now or utcnow()
     row = _totp_row(session, user)
-    if row is None or row.confirmed_at is not None or not _check_app_code(session, row, code, now):
+    if (
+        row is None
+        or row.confirmed_at is not None
+        or not _check_app_code(session, row, code, now, key)
+    ):
         raise _wrong_code()
     row.confirmed_at = now
     codes = _new_recovery_codes(session, user)
@@ -242,13 +299,15 @@ def confirm_enrolment(
     return codes
 
 
-def _check_sign_in_code(session: Session, user: StaffUser, code: str, now: datetime) -> bool:
+def _check_sign_in_code(
+    session: Session, user: StaffUser, code: str, now: datetime, key: MultiFernet
+) -> bool:
     """Whether ``code`` is the app's (False) or an unused recovery code, now used (True);
     :class:`WrongCode` if neither."""
     row = _totp_row(session, user)
     if row is None or row.confirmed_at is None:
         raise _wrong_code()
-    if _check_app_code(session, row, code, now):
+    if _check_app_code(session, row, code, now, key):
         return False
     if _use_recovery_code(session, user, code, now):
         left = recovery_codes_left(session, user)
@@ -258,7 +317,13 @@ def _check_sign_in_code(session: Session, user: StaffUser, code: str, now: datet
 
 
 def verify(
-    session: Session, user: StaffUser, code: str, *, client: str, now: datetime | None = None
+    session: Session,
+    user: StaffUser,
+    code: str,
+    *,
+    client: str,
+    key: MultiFernet,
+    now: datetime | None = None,
 ) -> bool:
     """Check a sign-in's second step: a code from the app, or else an unused recovery code
     (then used up and audited). Returns whether a recovery code was used.
@@ -275,7 +340,7 @@ def verify(
             minutes=int(accounts.LOCKOUT.total_seconds() // 60),
         )
     try:
-        used_recovery = _check_sign_in_code(session, user, code, now)
+        used_recovery = _check_sign_in_code(session, user, code, now, key)
     except WrongCode:
         locked = accounts.count_failed_attempt(session, user, client, now)
         action = "auth.lock" if locked else "twofactor.failed"
@@ -289,13 +354,13 @@ def verify(
 
 
 def renew_recovery_codes(
-    session: Session, user: StaffUser, code: str, now: datetime | None = None
+    session: Session, user: StaffUser, code: str, *, key: MultiFernet, now: datetime | None = None
 ) -> list[str]:
     """New recovery codes for the member (the old ones stop working), after a code from
     their app; returns them (shown once)."""
     now = now or utcnow()
     row = _totp_row(session, user)
-    if row is None or row.confirmed_at is None or not _check_app_code(session, row, code, now):
+    if row is None or row.confirmed_at is None or not _check_app_code(session, row, code, now, key):
         raise _wrong_code()
     codes = _new_recovery_codes(session, user)
     _audit(session, user, user, "twofactor.recovery_codes_renewed")
@@ -304,7 +369,13 @@ def renew_recovery_codes(
 
 
 def disable(
-    session: Session, user: StaffUser, code: str, *, required: bool, now: datetime | None = None
+    session: Session,
+    user: StaffUser,
+    code: str,
+    *,
+    required: bool,
+    key: MultiFernet,
+    now: datetime | None = None,
 ) -> None:
     """Turn off one's own two-factor sign-in, after a code from the app; :class:`Conflict`
     when the member's role requires it (``required``)."""
@@ -317,7 +388,7 @@ def disable(
     if (
         row is None
         or row.confirmed_at is None
-        or not _check_app_code(session, row, code, now or utcnow())
+        or not _check_app_code(session, row, code, now or utcnow(), key)
     ):
         raise _wrong_code()
     _remove(session, user)

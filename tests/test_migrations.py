@@ -126,3 +126,39 @@ def test_reactions_get_the_wall_of_their_answer_when_migrated(database_url: str)
     assert rows == expected and len(set(rows.values())) == 2
     app.extensions["stemmer.db"].engine.dispose()
     engine.dispose()
+
+
+def test_authenticator_secrets_are_sealed_by_the_upgrade_and_unsealed_by_the_downgrade(
+    database_url: str,
+) -> None:
+    """0023 seals the secrets stored in plain base32 with the app's SECRET_KEY."""
+    import pyotp
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from app import create_app
+    from surveys import twofactor
+    from surveys.db import make_engine, make_session_factory
+    from surveys.models import StaffTotp
+    from tests.databases import MIGRATIONS
+    from tests.factories import make_staff
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "migrate-key", "TESTING": True})
+    key = twofactor.sealer("migrate-key")
+    engine = make_engine(database_url)
+    plain = pyotp.random_base32()
+    with make_session_factory(engine)() as session:
+        user = make_staff(session, role="admin")
+        session.add(StaffTotp(staff_user_id=user.id, secret=twofactor.seal(plain, key)))
+        session.commit()
+    stored = select(StaffTotp.secret)
+    with app.app_context():
+        downgrade(directory=MIGRATIONS, revision="0022_rounds")
+        with engine.connect() as connection:
+            assert connection.scalar(stored) == plain
+        upgrade(directory=MIGRATIONS, revision="heads")
+    with engine.connect() as connection:
+        sealed = connection.scalar(stored)
+    assert sealed is not None and plain not in sealed and twofactor.unseal(sealed, key) == plain
+    app.extensions["stemmer.db"].engine.dispose()
+    engine.dispose()

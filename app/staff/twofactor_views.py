@@ -15,6 +15,7 @@ import hashlib
 import time
 
 import segno
+from cryptography.fernet import MultiFernet
 from flask import current_app, flash, g, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -58,6 +59,12 @@ def _password_mark(user: StaffUser) -> str:
 
 def _required_roles() -> list[str]:
     return list(current_app.config["TOTP_REQUIRED_ROLES"])
+
+
+def _key() -> MultiFernet:
+    """What seals the authenticator secrets (from ``SECRET_KEY`` and its fallbacks)."""
+    config = current_app.config
+    return twofactor.sealer(str(config["SECRET_KEY"]), config["SECRET_KEY_FALLBACKS"])
 
 
 def after_password(user: StaffUser, target: str | None) -> ResponseReturnValue:
@@ -113,7 +120,7 @@ def second_factor() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             used_recovery = twofactor.verify(
-                db.session, user, form.code.data or "", client=login_client_key()
+                db.session, user, form.code.data or "", client=login_client_key(), key=_key()
             )
         except DomainError as error:
             form.code.errors = [error_text(error)]
@@ -156,7 +163,7 @@ def two_factor_enrol() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            codes = twofactor.confirm_enrolment(db.session, user, form.code.data or "")
+            codes = twofactor.confirm_enrolment(db.session, user, form.code.data or "", key=_key())
         except DomainError as error:
             form.code.errors = [error_text(error)]
             status = 400
@@ -165,8 +172,8 @@ def two_factor_enrol() -> ResponseReturnValue:
             return render_template("staff/two_factor_codes.html", codes=codes, target=target)
     elif form.is_submitted():
         status = 400
-    secret = twofactor.pending_secret(db.session, user) or twofactor.start_enrolment(
-        db.session, user
+    secret = twofactor.pending_secret(db.session, user, key=_key()) or twofactor.start_enrolment(
+        db.session, user, key=_key()
     )
     uri = twofactor.provisioning_uri(secret, user.email)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
@@ -203,7 +210,9 @@ def two_factor_recovery_codes() -> ResponseReturnValue:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            codes = twofactor.renew_recovery_codes(db.session, staff(), form.code.data or "")
+            codes = twofactor.renew_recovery_codes(
+                db.session, staff(), form.code.data or "", key=_key()
+            )
         except DomainError as error:
             db.session.rollback()
             flash_error(error)
@@ -228,7 +237,7 @@ def two_factor_disable() -> ResponseReturnValue:
         return redirect(url_for(".two_factor"), code=303)
     required = twofactor.is_required(user, _required_roles())
     try:
-        twofactor.disable(db.session, user, form.code.data or "", required=required)
+        twofactor.disable(db.session, user, form.code.data or "", required=required, key=_key())
     except DomainError as error:
         db.session.rollback()
         flash_error(error)

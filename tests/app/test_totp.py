@@ -50,11 +50,17 @@ def steady() -> None:
         time.sleep(left + 0.2)
 
 
+#: The sealing key of the tests' app (SECRET_KEY "test-secret", tests/conftest.py).
+KEY = twofactor.sealer("test-secret")
+
+
 def secret_of(session: Session, user: StaffUser) -> str:
     session.expire_all()
     row = session.get(StaffTotp, user.id)
     assert row is not None
-    return row.secret
+    secret = twofactor.unseal(row.secret, KEY)
+    assert secret is not None
+    return secret
 
 
 def code(secret: str, offset: int = 0) -> str:
@@ -65,8 +71,8 @@ def enrol(session: Session, user: StaffUser) -> tuple[str, list[str]]:
     """Set up the member's app (confirmed with the previous step's code, so that the current
     one is still free for signing in); returns the secret and the recovery codes."""
     steady()
-    secret = twofactor.start_enrolment(session, user)
-    codes = twofactor.confirm_enrolment(session, user, code(secret, -1))
+    secret = twofactor.start_enrolment(session, user, key=KEY)
+    codes = twofactor.confirm_enrolment(session, user, code(secret, -1), key=KEY)
     return secret, codes
 
 
@@ -167,21 +173,29 @@ def password_step_client(client: FlaskClient, user: StaffUser) -> FlaskClient:
 
 def test_clock_drift_of_one_step_either_way(session: Session) -> None:
     user = make_staff(session, role="admin")
-    secret = twofactor.start_enrolment(session, user)
+    secret = twofactor.start_enrolment(session, user, key=KEY)
     now = utcnow()
     totp = pyotp.TOTP(secret)
     with pytest.raises(twofactor.WrongCode):  # two steps behind: too old
-        twofactor.confirm_enrolment(session, user, totp.at(now - timedelta(seconds=60)), now)
+        twofactor.confirm_enrolment(
+            session, user, totp.at(now - timedelta(seconds=60)), key=KEY, now=now
+        )
     with pytest.raises(twofactor.WrongCode):  # two steps ahead
-        twofactor.confirm_enrolment(session, user, totp.at(now + timedelta(seconds=60)), now)
-    twofactor.confirm_enrolment(session, user, totp.at(now - timedelta(seconds=30)), now)
+        twofactor.confirm_enrolment(
+            session, user, totp.at(now + timedelta(seconds=60)), key=KEY, now=now
+        )
+    twofactor.confirm_enrolment(
+        session, user, totp.at(now - timedelta(seconds=30)), key=KEY, now=now
+    )
     late = now + timedelta(seconds=30)
-    assert twofactor.verify(session, user, totp.at(now), client="a", now=late) is False
+    assert twofactor.verify(session, user, totp.at(now), client="a", key=KEY, now=late) is False
     # A code from before the last one taken is refused, even inside the window.
     with pytest.raises(twofactor.WrongCode):
-        twofactor.verify(session, user, totp.at(now - timedelta(seconds=30)), client="a", now=now)
+        twofactor.verify(
+            session, user, totp.at(now - timedelta(seconds=30)), client="a", key=KEY, now=now
+        )
     ahead = totp.at(late + timedelta(seconds=30))
-    assert twofactor.verify(session, user, ahead, client="a", now=late) is False
+    assert twofactor.verify(session, user, ahead, client="a", key=KEY, now=late) is False
 
 
 def test_wrong_codes_count_like_failed_logins(client: FlaskClient, session: Session) -> None:
@@ -456,3 +470,38 @@ def test_the_operator_resets_the_only_admin_on_the_command_line(
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "twofactor.reset")).one()
     assert (entry.actor_id, entry.actor_email, entry.target_id) == (None, "command line", admin.id)
     assert runner.invoke(args=["users", "reset-two-factor", "ingen@lejre.dk"]).exit_code != 0
+
+
+def test_the_secret_is_sealed_in_the_database(session: Session) -> None:
+    user = make_staff(session, role="admin")
+    secret, _ = enrol(session, user)
+    stored = session.scalar(select(StaffTotp.secret).where(StaffTotp.staff_user_id == user.id))
+    assert stored is not None and secret not in stored and stored.startswith("gAAAA")
+    assert twofactor.unseal(stored, KEY) == secret
+    # Sealed again, the same secret gives another token (a random IV each time).
+    assert twofactor.seal(secret, KEY) != stored
+    # Another SECRET_KEY cannot unseal it, unless it keeps this one among its fallbacks.
+    assert twofactor.unseal(stored, twofactor.sealer("another")) is None
+    assert twofactor.unseal(stored, twofactor.sealer("another", ["test-secret"])) == secret
+
+
+def test_a_secret_sealed_under_a_secret_key_now_gone_falls_back_to_recovery_codes(
+    session: Session,
+) -> None:
+    user = make_staff(session, role="admin")
+    secret, codes = enrol(session, user)
+    steady()
+    other = twofactor.sealer("the-secret-key-before-it-was-changed")
+    with pytest.raises(twofactor.WrongCode):  # the right code, but unreadable secret
+        twofactor.verify(session, user, code(secret), client="a", key=other)
+    assert twofactor.verify(session, user, codes[0], client="a", key=other) is True
+    assert twofactor.pending_secret(session, user, key=other) is None
+
+
+def test_a_secret_stored_before_sealing_still_signs_in(session: Session) -> None:
+    user = make_staff(session, role="admin")
+    plain = pyotp.random_base32()
+    session.add(StaffTotp(staff_user_id=user.id, secret=plain, confirmed_at=utcnow()))
+    session.commit()
+    steady()
+    assert twofactor.verify(session, user, code(plain), client="a", key=KEY) is False
