@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from common import (
+    OTHER,
     Corpus,
     e5_vectors,
     is_held_out,
@@ -63,10 +64,10 @@ def _mean(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 
-def section_quality(seeds: list[int]) -> str:
+def section_quality(seeds: list[int], names: list[str]) -> str:
     """ARI (NMI for SIB) with automatic k, three engines, dev / held-out / all."""
-    corpora = [load_other("transport"), load_other("digital"), load_known(), load_demo()]
-    corpora.append(load_sib())
+    loaders = {"known": load_known, "demo": load_demo, "sib": load_sib}
+    corpora = [loaders[n]() if n in loaders else load_other(n) for n in names]
     variants = [
         ("engine before issue 22", BEFORE, False),
         ("engine now, no vectors", FeatureConfig(), False),
@@ -128,10 +129,10 @@ def _accuracy(corpus: Corpus, assignments: dict[str, list[str]], part: str, skip
     return float(np.mean(hits))
 
 
-def section_codebook() -> str:
+def section_codebook(names: list[str]) -> str:
     """Main-theme accuracy with the codebooks, and after 5 corrections per theme."""
     rows = []
-    for name in ("transport", "digital"):
+    for name in names:
         corpus = load_other(name)
         raw = load_codebook(name)
         codebook = Codebook.from_dict(raw)
@@ -230,6 +231,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--section", nargs="+", default=["quality", "codebook", "speed"])
+    parser.add_argument(
+        "--corpora",
+        nargs="+",
+        default=[*OTHER, "known", "demo", "sib"],
+        help="which corpora (the codebook section takes those with a codebook)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -237,9 +244,9 @@ def main() -> None:
         return
     seeds = list(range(args.seeds))
     if "codebook" in args.section:
-        print(section_codebook() + "\n", flush=True)
+        print(section_codebook([n for n in args.corpora if n in OTHER]) + "\n", flush=True)
     if "quality" in args.section:
-        print(section_quality(seeds) + "\n", flush=True)
+        print(section_quality(seeds, args.corpora) + "\n", flush=True)
     if "speed" in args.section:
         runs = [(10_000, "codebook"), (100_000, "engine"), (100_000, "engine-e5")]
         print(section_speed(runs) + "\n", flush=True)
