@@ -83,17 +83,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "DATABASE_POOL_SIZE",
-        16,
+        None,
         int,
         "Database connections kept open per process.",
         env="DATABASE_POOL_SIZE",
+        shown="16 (4 with SQLite)",
     ),
     Setting(
         "DATABASE_MAX_OVERFLOW",
-        4,
+        None,
         int,
         "More connections a process may open at busy moments.",
         env="DATABASE_MAX_OVERFLOW",
+        shown="4 (0 with SQLite)",
     ),
     Setting(
         "DATABASE_LOCK_TIMEOUT",
@@ -590,6 +592,10 @@ def check_oidc(config: Mapping[str, Any]) -> None:
         raise ValueError("STEMMER_OIDC_ROLES_CLAIM is set: map its values in STEMMER_OIDC_ROLE_MAP")
 
 
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
 def rate_limit_storage(env: Mapping[str, str]) -> str:
     """Where the rate limits are counted unless ``RATELIMIT_STORAGE_URI`` says: in Redis when
     ``REDIS_URL`` is set (shared by every process and server), else in the process's memory."""
@@ -617,6 +623,12 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         "BASE_URL": lambda: default_base_url(env),
         "RATELIMIT_ENABLED": lambda: not config.get("TESTING"),
         "RATELIMIT_STORAGE_URI": lambda: rate_limit_storage(env),
+        # SQLite takes one writer at a time, and a writer that finds it taken sleeps (up to
+        # 100 ms at a go) while others take it: four connections that requests queue for in
+        # turn keep the answer's p99 under load at about 200 ms (400 ms with 16 + 4;
+        # bench/README.md, "Load, 8 Dec"). PostgreSQL wants more (README "Drift").
+        "DATABASE_POOL_SIZE": lambda: 4 if _is_sqlite(config["DATABASE_URL"]) else 16,
+        "DATABASE_MAX_OVERFLOW": lambda: 0 if _is_sqlite(config["DATABASE_URL"]) else 4,
     }
     for key, work_out in worked_out.items():
         if config[key] in (None, ""):

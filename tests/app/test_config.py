@@ -49,7 +49,7 @@ def test_readme_lists_every_setting_with_its_default() -> None:
 
 def test_the_readme_parser_sees_the_tables() -> None:
     documented = readme_settings()
-    assert documented["DATABASE_POOL_SIZE"] == "16"
+    assert documented["DATABASE_POOL_SIZE"] == "16 (4 with SQLite)"
     assert documented["RATELIMIT_LOGIN"] == "20 per minute;200 per hour"
     assert documented["LIVE_NOTES_SHOWN"] == "24"
 
@@ -72,6 +72,9 @@ def test_every_key_has_its_default(clean_env: pytest.MonkeyPatch, tmp_path: Path
     assert config["TRUSTED_HOSTS"] == ["127.0.0.1", "localhost"]
     assert config["RATELIMIT_ENABLED"] is True
     assert config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert (config["DATABASE_POOL_SIZE"], config["DATABASE_MAX_OVERFLOW"]) == (4, 0)
+    postgresql = load_config(str(tmp_path), {"DATABASE_URL": "postgresql://db/stemmer"})
+    assert (postgresql["DATABASE_POOL_SIZE"], postgresql["DATABASE_MAX_OVERFLOW"]) == (16, 4)
     assert config["SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
     assert load_config(str(tmp_path), {"TESTING": True})["RATELIMIT_ENABLED"] is False
 
