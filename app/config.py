@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from surveys.db import DEFAULT_LOCK_TIMEOUT
+from surveys.db import DEFAULT_LOCK_TIMEOUT, is_postgresql
 from surveys.models import StaffRole
 from surveys.sso import parse_role_map
 
@@ -592,10 +592,6 @@ def check_oidc(config: Mapping[str, Any]) -> None:
         raise ValueError("STEMMER_OIDC_ROLES_CLAIM is set: map its values in STEMMER_OIDC_ROLE_MAP")
 
 
-def _is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
 def rate_limit_storage(env: Mapping[str, str]) -> str:
     """Where the rate limits are counted unless ``RATELIMIT_STORAGE_URI`` says: in Redis when
     ``REDIS_URL`` is set (shared by every process and server), else in the process's memory."""
@@ -627,8 +623,8 @@ def load_config(instance_path: str, overrides: dict[str, Any] | None = None) -> 
         # 100 ms at a go) while others take it: four connections that requests queue for in
         # turn keep the answer's p99 under load at about 200 ms (400 ms with 16 + 4;
         # bench/README.md, "Load, 8 Dec"). PostgreSQL wants more (README "Drift").
-        "DATABASE_POOL_SIZE": lambda: 4 if _is_sqlite(config["DATABASE_URL"]) else 16,
-        "DATABASE_MAX_OVERFLOW": lambda: 0 if _is_sqlite(config["DATABASE_URL"]) else 4,
+        "DATABASE_POOL_SIZE": lambda: 16 if is_postgresql(config["DATABASE_URL"]) else 4,
+        "DATABASE_MAX_OVERFLOW": lambda: 4 if is_postgresql(config["DATABASE_URL"]) else 0,
     }
     for key, work_out in worked_out.items():
         if config[key] in (None, ""):

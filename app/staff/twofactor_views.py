@@ -172,8 +172,9 @@ def two_factor_enrol() -> ResponseReturnValue:
             return render_template("staff/two_factor_codes.html", codes=codes, target=target)
     elif form.is_submitted():
         status = 400
-    secret = twofactor.pending_secret(db.session, user, key=_key()) or twofactor.start_enrolment(
-        db.session, user, key=_key()
+    sealing = _key()
+    secret = twofactor.pending_secret(db.session, user, key=sealing) or twofactor.start_enrolment(
+        db.session, user, key=sealing
     )
     uri = twofactor.provisioning_uri(secret, user.email)
     qr = segno.make(uri, error="m").svg_data_uri(scale=4, border=2)
